@@ -1,0 +1,82 @@
+"""Python SDK for the Ticket Pulse Partner API.
+
+``Client`` (blocking) and ``AsyncClient`` (asyncio and trio) expose the same
+methods; the models are frozen attrs classes; every error is a
+:class:`TicketPulseError`. ``ticketpulse.testing`` holds an offline sandbox of
+the whole API.
+"""
+
+from ._async_client import AsyncClient
+from ._base import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, NOT_GIVEN, NotGiven
+from ._client import Client
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    FileNotReadyError,
+    InvalidRequestError,
+    NotFoundError,
+    NotPermittedError,
+    OrderOutcomeUnknownError,
+    RateLimitError,
+    ServerError,
+    TicketPulseError,
+    UnexpectedResponseError,
+)
+from ._models import (
+    Attendee,
+    BillingInformation,
+    Event,
+    NewOrder,
+    OrderItemType,
+    OrderLine,
+    PersonalizationResult,
+    SignedURL,
+    SubEvent,
+    Ticket,
+    TicketStatus,
+    TicketType,
+    UserEvent,
+)
+from ._version import __version__
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncClient",
+    "Attendee",
+    "AuthenticationError",
+    "BadRequestError",
+    "BillingInformation",
+    "Client",
+    "ConfigurationError",
+    "Event",
+    "FileNotReadyError",
+    "InvalidRequestError",
+    "NewOrder",
+    "NotFoundError",
+    "NotGiven",
+    "NotPermittedError",
+    "OrderItemType",
+    "OrderLine",
+    "OrderOutcomeUnknownError",
+    "PersonalizationResult",
+    "RateLimitError",
+    "ServerError",
+    "SignedURL",
+    "SubEvent",
+    "Ticket",
+    "TicketPulseError",
+    "TicketStatus",
+    "TicketType",
+    "UnexpectedResponseError",
+    "UserEvent",
+    "__version__",
+]

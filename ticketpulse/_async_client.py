@@ -1,0 +1,219 @@
+"""``AsyncClient``: the Partner API over ``httpx.AsyncClient``, for asyncio and trio."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio
+import httpx
+
+from . import _endpoints
+from ._base import DEFAULT_TIMEOUT, NOT_GIVEN, BaseClient, NotGiven, classify
+from ._core import Answer, Call, Failure
+from ._files import FileSink
+from ._models import Attendee, Event, NewOrder, PersonalizationResult, SignedURL, Ticket, UserEvent
+from ._retry import attempts
+
+__all__ = ["AsyncClient"]
+
+T = TypeVar("T")
+Self = TypeVar("Self", bound="AsyncClient")
+
+
+class AsyncClient(BaseClient[httpx.AsyncClient]):
+    """Asynchronous client of the Ticket Pulse Partner API (asyncio or trio).
+
+    ``api_key`` falls back to ``TICKETPULSE_API_KEY``; ``base_url`` to
+    ``TICKETPULSE_BASE_URL``, then ``https://ticket-pulse.com/tp-api``.
+    ``timeout`` is seconds or an ``httpx.Timeout``; ``max_retries`` how many
+    times a failed call may be repeated. ``http_client`` injects your own
+    ``httpx.AsyncClient`` (proxies, transports, respx), which is never closed
+    by this client.
+
+    Share one client for the application's lifetime: it is safe to use from
+    many tasks at once and reuses keep-alive connections. Close it with
+    ``await client.aclose()`` or ``async with``.
+
+    Raises :class:`ConfigurationError` for a missing key or an invalid setting.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(api_key, base_url, timeout, max_retries, http_client, httpx.AsyncClient)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> AsyncClient:
+        """A copy with other settings that shares this client's connection pool.
+
+        Closing the copy does not close the pool; close the original when done.
+        """
+        copy: AsyncClient = self._copy_with(timeout, max_retries)
+        return copy
+
+    async def aclose(self) -> None:
+        """Close the connection pool (unless it was passed in as ``http_client``)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self: Self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def get_events(self) -> list[Event]:
+        """Every event of the account, with ticket types and sub-events.
+
+        Raises :class:`AuthenticationError` for a bad key, :class:`APIConnectionError`
+        when the API cannot be reached, and the other errors of the README's table.
+        """
+        return await self._run(_endpoints.get_events())
+
+    async def get_user_events(self, user_id: int) -> list[UserEvent]:
+        """The events an external user (your platform's user id) bought tickets for.
+
+        Returns ``[]`` for a user without orders. Raises :class:`InvalidRequestError`
+        for an id that is not a positive int.
+        """
+        return await self._run(_endpoints.get_user_events(user_id))
+
+    async def get_event_tickets(self, event_id: int, *, user_id: int) -> list[Ticket]:
+        """A user's tickets for an event, with personalisation details and status.
+
+        Raises :class:`NotFoundError` ("Event not found") for an unknown event.
+        """
+        return await self._run(_endpoints.get_event_tickets(event_id, user_id=user_id))
+
+    async def personalize_tickets(
+        self, event_id: int, *, user_id: int, tickets: Iterable[Attendee]
+    ) -> PersonalizationResult:
+        """Assign attendee details to tickets (status Created -> Active).
+
+        Tickets no longer "created" are skipped by the API, so re-submitting is
+        safe (and retried). Raises :class:`InvalidRequestError` for an empty list
+        or an empty field, :class:`BadRequestError` when the user or account does
+        not own a ticket, :class:`NotFoundError` for an unknown event.
+        """
+        return await self._run(
+            _endpoints.personalize_tickets(event_id, user_id=user_id, tickets=tickets)
+        )
+
+    async def get_ticket_url(self, ticket_id: str, *, user_id: int) -> SignedURL:
+        """A signed URL of the ticket's QR image, valid for one hour.
+
+        Raises :class:`FileNotReadyError` while the ticket is not personalised,
+        :class:`NotPermittedError` for an unknown ticket or another user's.
+        """
+        return await self._run(_endpoints.get_ticket_url(ticket_id, user_id=user_id))
+
+    async def get_order_pdf_url(self, order_id: str, *, user_id: int) -> SignedURL:
+        """A signed URL of the order's ticket PDF, valid for one hour.
+
+        ``order_id`` is the order reference of a ticket (``Ticket.order_id``,
+        e.g. ``"TP-00123"``).
+
+        Raises :class:`FileNotReadyError` until every ticket of the order is
+        personalised, :class:`NotPermittedError` for an unknown or foreign order.
+        """
+        return await self._run(_endpoints.get_order_pdf_url(order_id, user_id=user_id))
+
+    async def create_order(self, order: NewOrder) -> None:
+        """Create an order in Ticket Pulse (stock is reserved, tickets are created).
+
+        Never repeated once the request may have reached the server: raises
+        :class:`OrderOutcomeUnknownError` then, so you can check before trying
+        again. Raises :class:`InvalidRequestError` for an order without lines or
+        with invalid fields, :class:`NotFoundError` / :class:`AuthenticationError`
+        for the documented refusals.
+        """
+        await self._run(_endpoints.create_order(order))
+
+    async def mark_order_processing(
+        self, tp_order_id: int, *, order: NewOrder | None = None
+    ) -> None:
+        """Set an existing Ticket Pulse order to Processing (optionally sending order fields).
+
+        Raises :class:`NotFoundError` ("Ticket Pulse order does not exist"),
+        :class:`AuthenticationError` for another account's order, and
+        :class:`OrderOutcomeUnknownError` like :meth:`create_order`.
+        """
+        await self._run(_endpoints.mark_order_processing(tp_order_id, order=order))
+
+    async def download(
+        self, signed_url: SignedURL | str, destination: str | os.PathLike[str]
+    ) -> Path:
+        """Download a signed file URL (QR PNG or order PDF) to ``destination``.
+
+        ``destination`` is a file path, or an existing directory to save into
+        under the URL's file name. The file appears only once complete. Returns
+        the path written. Raises :class:`InvalidRequestError` for a non-https URL
+        or a missing directory, :class:`NotPermittedError` for an expired link.
+        """
+        call = _endpoints.download(signed_url)
+        sink = FileSink(destination, call.url or "")
+        try:
+            await self._run(call, sink)
+            return sink.commit()
+        finally:
+            sink.discard()
+
+    async def _run(self, call: Call[T], sink: FileSink | None = None) -> T:
+        url = self._url(call)
+        steps = attempts(call, self._policy, method=call.method, url=self._shown_url(call))
+        step = next(steps)
+        while True:
+            outcome: Answer | Failure | None = None
+            if step is None:
+                outcome = await self._send(call, url, sink)
+            else:
+                await anyio.sleep(step)
+            try:
+                step = steps.send(outcome)
+            except StopIteration as done:
+                result: T = done.value
+                return result
+
+    async def _send(self, call: Call[Any], url: str, sink: FileSink | None) -> Answer | Failure:
+        request = self._http.build_request(
+            call.method,
+            url,
+            content=call.body,
+            headers=self._request_headers(call),
+            timeout=self._timeout,
+        )
+        try:
+            if sink is None:
+                response = await self._http.send(request, follow_redirects=False)
+                return Answer(response.status_code, response.content, response.headers)
+            response = await self._http.send(request, follow_redirects=False, stream=True)
+            try:
+                if not 200 <= response.status_code < 300:
+                    return Answer(response.status_code, await response.aread(), response.headers)
+                with sink.open(response.headers.get("content-type")):
+                    async for chunk in response.aiter_bytes():
+                        sink.write(chunk)
+                return Answer(response.status_code, b"", response.headers)
+            finally:
+                await response.aclose()
+        except httpx.TransportError as exc:
+            return classify(exc)

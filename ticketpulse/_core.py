@@ -1,0 +1,126 @@
+"""The transport-agnostic core: request descriptors and the reading of answers.
+
+Nothing here performs I/O or imports an HTTP library. An endpoint is described
+once by a :class:`Call`; a client only sends it and hands the plain answer
+(status, headers, body bytes) back to :func:`read_answer`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from . import _json
+from ._errors import UnexpectedResponseError, status_error
+from ._redact import redact
+
+__all__ = ["NO_OVERRIDE", "Answer", "Call", "Failure", "FailureKind", "read_answer", "read_json"]
+
+T = TypeVar("T")
+
+
+class _NoOverride(enum.Enum):
+    NO_OVERRIDE = enum.auto()
+
+
+NO_OVERRIDE = _NoOverride.NO_OVERRIDE
+"""Returned by a call's ``on_status`` when it has no special meaning for an answer."""
+
+
+@attrs.frozen(slots=True)
+class Call(Generic[T]):
+    """Everything needed to make one API call, except the key and the I/O.
+
+    ``path`` is already percent-encoded and relative to the base URL; ``params``
+    are the query parameters other than ``key``, which the client adds last.
+    ``url`` is set instead of ``path`` for absolute, unauthenticated URLs
+    (signed file URLs). ``idempotent`` says whether a request that may have
+    reached the server can be sent again. ``on_status`` gives a documented
+    non-2xx answer a result (``[]`` for "External user has no orders").
+    """
+
+    method: str
+    path: str
+    read: Callable[[bytes], T]
+    params: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+    idempotent: bool = True
+    on_status: Callable[[int, str], T | _NoOverride] | None = None
+    url: str | None = None
+
+
+@attrs.frozen(slots=True)
+class Answer:
+    """A plain HTTP answer: status, the headers the core needs, and the body."""
+
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = attrs.Factory(dict[str, str])
+
+
+class FailureKind(enum.Enum):
+    """How far a failed attempt got, which decides whether it may be repeated."""
+
+    NOT_SENT = "not sent"
+    """Connecting failed or no pooled connection came free: nothing left."""
+    SENT = "sent"
+    """The request may have reached the server; its answer was lost."""
+    INVALID = "invalid"
+    """The request could not be formed (a local error); repeating cannot help."""
+
+
+@attrs.frozen(slots=True)
+class Failure:
+    """A transport failure, described without the HTTP library's types."""
+
+    kind: FailureKind
+    description: str
+    timeout: bool = False
+
+
+def read_json(parse: Callable[[Any], T]) -> Callable[[bytes], T]:
+    """Wrap a structure function: body bytes -> JSON -> model."""
+
+    def read(body: bytes) -> T:
+        try:
+            data = _json.loads(body)
+        except ValueError as exc:
+            raise UnexpectedResponseError(f"unexpected response: not valid JSON ({exc})") from None
+        return parse(data)
+
+    return read
+
+
+_MAX_MESSAGE = 300
+
+
+def error_message(body: bytes) -> str:
+    """The server's plain-text error body as one short, redacted line."""
+    text = body.decode("utf-8", errors="replace").strip()
+    if len(text) > _MAX_MESSAGE or "\n" in text or "\r" in text:
+        text = " ".join(text.split())  # an HTML error page from a gateway, say
+        if len(text) > _MAX_MESSAGE:
+            text = text[: _MAX_MESSAGE - 3] + "..."
+    return redact(text)
+
+
+def read_answer(call: Call[T], answer: Answer, *, method: str, url: str) -> T:
+    """Turn a final answer into the call's result, or raise its SPEC §4 error.
+
+    ``url`` is the redacted URL used in error messages.
+    """
+    if 200 <= answer.status < 300:
+        try:
+            return call.read(answer.body)
+        except UnexpectedResponseError as exc:
+            exc.method, exc.url = method, url
+            raise
+    message = error_message(answer.body)
+    if call.on_status is not None:
+        result = call.on_status(answer.status, message)
+        if result is not NO_OVERRIDE:
+            return result
+    raise status_error(answer.status, message, method=method, url=url)

@@ -1,0 +1,273 @@
+"""Every Partner API operation, described once (paths, parameters, validation,
+parsing, documented special answers and retry safety).
+
+Each function validates its arguments and returns a :class:`Call`; both
+clients only send it. Nothing here performs I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import _json
+from . import _validate as check
+from ._convert import (
+    read_events,
+    read_personalization,
+    read_tickets,
+    read_user_events,
+    unstructure_body,
+)
+from ._core import NO_OVERRIDE, Call, read_json
+from ._errors import InvalidRequestError, UnexpectedResponseError
+from ._models import (
+    SIGNED_URL_LIFETIME,
+    Attendee,
+    BillingInformation,
+    Event,
+    NewOrder,
+    OrderLine,
+    PersonalizationResult,
+    SignedURL,
+    Ticket,
+    UserEvent,
+)
+
+__all__ = [
+    "create_order",
+    "download",
+    "get_event_tickets",
+    "get_events",
+    "get_order_pdf_url",
+    "get_ticket_url",
+    "get_user_events",
+    "mark_order_processing",
+    "personalize_tickets",
+]
+
+_LOOPBACK = ("localhost", "::1")
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for 127.0.0.0/8, localhost and ::1: the hosts plain http may reach."""
+    if not host:
+        return False
+    host = host.lower().rstrip(".")
+    return host in _LOOPBACK or host.endswith(".localhost") or _is_ipv4_loopback(host)
+
+
+def _is_ipv4_loopback(host: str) -> bool:
+    parts = host.split(".")
+    return (
+        len(parts) == 4 and parts[0] == "127" and all(p.isdigit() and int(p) < 256 for p in parts)
+    )
+
+
+_GET_EVENTS = Call("GET", "/events", read_json(read_events))
+
+
+def get_events() -> Call[list[Event]]:
+    """GET /events: every event of the account."""
+    return _GET_EVENTS
+
+
+NO_ORDERS = "External user has no orders"
+
+
+def _no_orders_is_empty(status: int, message: str) -> list[UserEvent] | Any:
+    # The doc's 404 for a user without orders is an answer, not a failure.
+    return [] if status == 404 and message == NO_ORDERS else NO_OVERRIDE
+
+
+_READ_USER_EVENTS = read_json(read_user_events)
+
+
+def get_user_events(user_id: int) -> Call[list[UserEvent]]:
+    """GET /users/{userId}/events."""
+    user_id = check.positive_int("user_id", user_id)
+    return Call("GET", f"/users/{user_id}/events", _READ_USER_EVENTS, on_status=_no_orders_is_empty)
+
+
+_READ_TICKETS = read_json(read_tickets)
+
+
+def get_event_tickets(event_id: int, *, user_id: int) -> Call[list[Ticket]]:
+    """GET /events/{eventId}/tickets?wp_user_id=."""
+    event_id = check.positive_int("event_id", event_id)
+    user_id = check.positive_int("user_id", user_id)
+    return Call(
+        "GET", f"/events/{event_id}/tickets", _READ_TICKETS, params=(("wp_user_id", str(user_id)),)
+    )
+
+
+_READ_PERSONALIZATION = read_json(read_personalization)
+
+
+def personalize_tickets(
+    event_id: int, *, user_id: int, tickets: Iterable[Attendee]
+) -> Call[PersonalizationResult]:
+    """POST /events/{eventId}/tickets/personalize?wp_user_id= with {"tickets": [...]}.
+
+    Safe to repeat: the API skips tickets that are no longer "created".
+    """
+    event_id = check.positive_int("event_id", event_id)
+    user_id = check.positive_int("user_id", user_id)
+    if isinstance(tickets, (str, bytes, Attendee)) or not isinstance(tickets, Iterable):
+        raise InvalidRequestError(
+            f"tickets must be an iterable of Attendee, not {type(tickets).__name__}"
+        )
+    attendees = list(tickets)
+    if not attendees:
+        raise InvalidRequestError("tickets must contain at least one Attendee")
+    for index, attendee in enumerate(attendees):
+        if not isinstance(attendee, Attendee):
+            raise InvalidRequestError(
+                f"tickets[{index}] must be an Attendee, not {type(attendee).__name__}"
+            )
+        for field in ("ticket_id", "first_name", "last_name", "email", "tel"):
+            check.text(f"tickets[{index}].{field}", getattr(attendee, field))
+    body = _json.dumps({"tickets": unstructure_body(attendees)})
+    return Call(
+        "POST",
+        f"/events/{event_id}/tickets/personalize",
+        _READ_PERSONALIZATION,
+        params=(("wp_user_id", str(user_id)),),
+        body=body,
+    )
+
+
+def _read_signed_url(body: bytes) -> SignedURL:
+    fetched_at = datetime.now(UTC)
+    try:
+        url = _json.loads(body)
+    except ValueError:
+        raise UnexpectedResponseError("unexpected response: not valid JSON") from None
+    if not isinstance(url, str):
+        raise UnexpectedResponseError(
+            f"unexpected response: expected a URL string, got {type(url).__name__} @ $"
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise UnexpectedResponseError("unexpected response: expected an absolute http(s) URL @ $")
+    return SignedURL(url=url, expires_at=fetched_at + SIGNED_URL_LIFETIME)
+
+
+def get_ticket_url(ticket_id: str, *, user_id: int) -> Call[SignedURL]:
+    """GET /users/get-ticket?wp_user_id=&ticket_id=: the signed QR image URL."""
+    ticket_id = check.reference("ticket_id", ticket_id)
+    user_id = check.positive_int("user_id", user_id)
+    return Call(
+        "GET",
+        "/users/get-ticket",
+        _read_signed_url,
+        params=(("wp_user_id", str(user_id)), ("ticket_id", ticket_id)),
+    )
+
+
+def get_order_pdf_url(order_id: str, *, user_id: int) -> Call[SignedURL]:
+    """GET /orders/get-ticket?wp_user_id=&order_id=: the signed order PDF URL."""
+    order_id = check.reference("order_id", order_id)
+    user_id = check.positive_int("user_id", user_id)
+    return Call(
+        "GET",
+        "/orders/get-ticket",
+        _read_signed_url,
+        params=(("wp_user_id", str(user_id)), ("order_id", order_id)),
+    )
+
+
+def _read_nothing(body: bytes) -> None:
+    # The API answers 200 "Order created" as text/plain; the status is what counts.
+    return None
+
+
+def _check_order(order: NewOrder, *, lines_required: bool) -> None:
+    if not isinstance(order, NewOrder):
+        raise InvalidRequestError(f"order must be a NewOrder, not {type(order).__name__}")
+    if order.wp_user_id is not None:
+        check.positive_int("order.wp_user_id", order.wp_user_id)
+    for name in (
+        "wp_order_id",
+        "payment_method_title",
+        "payment_method",
+        "ip_address",
+        "currency",
+        "locale",
+        "my_tickets_url",
+    ):
+        check.optional_text(f"order.{name}", getattr(order, name))
+    if order.order_total is not None:
+        check.decimal("order.order_total", order.order_total)
+    check.aware_datetime("order.date_created", order.date_created)
+    check.aware_datetime("order.date_paid", order.date_paid)
+    billing = order.billing_information
+    if billing is not None:
+        if not isinstance(billing, BillingInformation):
+            raise InvalidRequestError(
+                "order.billing_information must be a BillingInformation, "
+                f"not {type(billing).__name__}"
+            )
+        for name in ("first_name", "last_name", "address", "city", "postal_code", "country"):
+            check.optional_text(f"order.billing_information.{name}", getattr(billing, name))
+        check.optional_text("order.billing_information.email", billing.email)
+        check.optional_text("order.billing_information.phone", billing.phone)
+    if not isinstance(order.order_lines, list):
+        raise InvalidRequestError("order.order_lines must be a list of OrderLine")
+    if lines_required and not order.order_lines:
+        raise InvalidRequestError("a new order needs at least one order line")
+    for index, line in enumerate(order.order_lines):
+        where = f"order.order_lines[{index}]"
+        if not isinstance(line, OrderLine):
+            raise InvalidRequestError(f"{where} must be an OrderLine, not {type(line).__name__}")
+        check.text(f"{where}.name", line.name)
+        check.positive_int(f"{where}.quantity", line.quantity)
+        check.positive_int(f"{where}.product_id", line.product_id)
+        check.decimal(f"{where}.unit_price", line.unit_price)
+        check.text(f"{where}.order_item_type", line.order_item_type)
+        if line.tp_event_ticket_id is not None:
+            check.positive_int(f"{where}.tp_event_ticket_id", line.tp_event_ticket_id)
+
+
+def create_order(order: NewOrder) -> Call[None]:
+    """POST /orders/create without tp_order_id: a new order. Not idempotent."""
+    _check_order(order, lines_required=True)
+    body = _json.dumps(unstructure_body(order))
+    return Call("POST", "/orders/create", _read_nothing, body=body, idempotent=False)
+
+
+def mark_order_processing(tp_order_id: int, *, order: NewOrder | None = None) -> Call[None]:
+    """POST /orders/create with tp_order_id: set an existing order to Processing."""
+    tp_order_id = check.positive_int("tp_order_id", tp_order_id)
+    fields: dict[str, Any] = {"tp_order_id": tp_order_id}
+    if order is not None:
+        _check_order(order, lines_required=False)
+        fields.update(unstructure_body(order))
+        if not order.order_lines:
+            del fields["order_lines"]  # an empty list would read as "no order lines"
+    return Call("POST", "/orders/create", _read_nothing, body=_json.dumps(fields), idempotent=False)
+
+
+def _read_raw(body: bytes) -> bytes:
+    return body
+
+
+def download(signed_url: SignedURL | str) -> Call[bytes]:
+    """GET on a signed file URL (no key is added: the URL carries its own secret)."""
+    url = signed_url.url if isinstance(signed_url, SignedURL) else signed_url
+    if not isinstance(url, str):
+        raise InvalidRequestError(
+            f"signed_url must be a SignedURL or a str, not {type(signed_url).__name__}"
+        )
+    if check.optional_text("signed_url", url) is None or not url:
+        raise InvalidRequestError("signed_url must not be empty")
+    parts = urlsplit(url)
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise InvalidRequestError("signed_url must be https (plain http only for loopback hosts)")
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InvalidRequestError("signed_url must be an absolute https URL")
+    if parts.username or parts.password:
+        raise InvalidRequestError("signed_url must not contain credentials")
+    return Call("GET", parts.path, _read_raw, url=url)

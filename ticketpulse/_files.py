@@ -1,0 +1,107 @@
+"""Writing a downloaded file safely: to a temporary name, renamed when complete.
+
+A failed or interrupted download leaves nothing behind, and never a partial
+file under the final name.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+from typing import IO
+from urllib.parse import unquote, urlsplit
+
+from ._errors import InvalidRequestError
+
+__all__ = ["FileSink"]
+
+_SUFFIXES = {"image/png": ".png", "application/pdf": ".pdf"}
+
+
+class FileSink:
+    """Where a download goes: ``destination`` itself, or a file inside it if it is a directory.
+
+    In a directory the file is named after the URL's last path segment, with
+    ``.png`` / ``.pdf`` added from the content type when it has no suffix.
+    """
+
+    def __init__(self, destination: str | os.PathLike[str], url: str) -> None:
+        if not isinstance(destination, (str, os.PathLike)):
+            raise InvalidRequestError(
+                f"destination must be a path, not {type(destination).__name__}"
+            )
+        path = Path(destination)
+        self._into_directory = path.is_dir()
+        directory = path if self._into_directory else path.parent
+        if not directory.is_dir():
+            raise InvalidRequestError(f"destination directory does not exist: {directory}")
+        self._directory = directory
+        self._path = path
+        self._url_name = _name_from_url(url)
+        self._temp: Path | None = None
+        self._file: IO[bytes] | None = None
+        self._content_type = ""
+
+    def open(self, content_type: str | None) -> FileSink:
+        """Start a fresh temporary file (a retry starts over)."""
+        self.discard()
+        self._content_type = (content_type or "").split(";")[0].strip().lower()
+        handle, name = tempfile.mkstemp(prefix=".ticketpulse-", suffix=".part", dir=self._directory)
+        self._temp = Path(name)
+        self._file = os.fdopen(handle, "wb")
+        return self
+
+    def write(self, chunk: bytes) -> None:
+        assert self._file is not None
+        self._file.write(chunk)
+
+    def __enter__(self) -> FileSink:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if exc_type is not None:
+            self.discard()
+
+    def commit(self) -> Path:
+        """Move the complete file to its final name and return that path."""
+        if self._temp is None:
+            raise RuntimeError("nothing was downloaded")
+        target = self._target()
+        os.replace(self._temp, target)
+        self._temp = None
+        return target
+
+    def discard(self) -> None:
+        """Remove the temporary file, if any."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self._temp is not None:
+            self._temp.unlink(missing_ok=True)
+            self._temp = None
+
+    def _target(self) -> Path:
+        if not self._into_directory:
+            return self._path
+        name = self._url_name
+        if not PurePosixPath(name).suffix:
+            name += _SUFFIXES.get(self._content_type, "")
+        return self._directory / name
+
+
+def _name_from_url(url: str) -> str:
+    # Only the last segment, decoded, stripped of anything that could escape
+    # the directory.
+    segment = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    name = "".join(c for c in segment if c.isalnum() or c in "._-").lstrip(".")
+    return name or "download"

@@ -1,0 +1,89 @@
+"""Checks on user input, run before anything is sent (SPEC §6).
+
+Every failure raises :class:`InvalidRequestError` naming the argument.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ._errors import InvalidRequestError
+
+__all__ = ["aware_datetime", "decimal", "optional_text", "positive_int", "reference", "text"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_MAX_REFERENCE = 200
+
+
+def positive_int(name: str, value: Any) -> int:
+    """An id: a positive ``int`` (``bool`` and numeric strings are refused)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRequestError(f"{name} must be a positive int, not {_show(value)}")
+    if value <= 0:
+        raise InvalidRequestError(f"{name} must be a positive int, not {value}")
+    return value
+
+
+def reference(name: str, value: Any) -> str:
+    """A reference such as a ticket or order id: a short, non-empty, printable string."""
+    if not isinstance(value, str):
+        raise InvalidRequestError(f"{name} must be a str, not {_show(value)}")
+    if not value.strip():
+        raise InvalidRequestError(f"{name} must not be empty")
+    if _CONTROL.search(value):
+        raise InvalidRequestError(f"{name} must not contain control characters")
+    if len(value) > _MAX_REFERENCE:
+        raise InvalidRequestError(f"{name} is longer than {_MAX_REFERENCE} characters")
+    return value
+
+
+def text(name: str, value: Any) -> str:
+    """A required, non-empty string without control characters."""
+    if not isinstance(value, str):
+        raise InvalidRequestError(f"{name} must be a str, not {_show(value)}")
+    if not value.strip():
+        raise InvalidRequestError(f"{name} must not be empty")
+    if _CONTROL.search(value):
+        raise InvalidRequestError(f"{name} must not contain control characters")
+    return value
+
+
+def optional_text(name: str, value: Any) -> str | None:
+    """An optional string (None allowed) without control characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidRequestError(f"{name} must be a str or None, not {_show(value)}")
+    if _CONTROL.search(value):
+        raise InvalidRequestError(f"{name} must not contain control characters")
+    return value
+
+
+def decimal(name: str, value: Any) -> Decimal:
+    """A finite Decimal (models convert numbers to Decimal on construction)."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise InvalidRequestError(f"{name} must be a finite Decimal, not {_show(value)}")
+    return value
+
+
+def aware_datetime(name: str, value: Any) -> datetime | None:
+    """An optional datetime that knows its timezone (a naive one is ambiguous)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise InvalidRequestError(f"{name} must be a datetime, not {_show(value)}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidRequestError(
+            f"{name} must be timezone-aware (e.g. datetime.now(UTC)); a naive datetime is ambiguous"
+        )
+    return value
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{type(value).__name__} {text}"
