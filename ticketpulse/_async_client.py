@@ -8,8 +8,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-import anyio
 import httpx
+from anyio import sleep
 
 from . import _endpoints
 from ._base import DEFAULT_TIMEOUT, NOT_GIVEN, BaseClient, NotGiven, classify
@@ -186,7 +186,7 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
             if step is None:
                 outcome = await self._send(call, url, sink)
             else:
-                await anyio.sleep(step)
+                await sleep(step)
             try:
                 step = steps.send(outcome)
             except StopIteration as done:

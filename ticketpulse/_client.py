@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterable
 from pathlib import Path
+from time import sleep
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -180,7 +180,7 @@ class Client(BaseClient[httpx.Client]):
             if step is None:
                 outcome = self._send(call, url, sink)
             else:
-                time.sleep(step)
+                sleep(step)
             try:
                 step = steps.send(outcome)
             except StopIteration as done:
