@@ -7,7 +7,9 @@ before sending; everything that may be shown uses :meth:`BaseClient._shown_url`.
 
 from __future__ import annotations
 
+import functools
 import os
+import ssl
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -113,6 +115,13 @@ def _resolve_retries(max_retries: int) -> int:
     return max_retries
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes ~50 ms; one verifying context serves every
+    # client the SDK creates (SSLContext is safe to share).
+    return httpx.create_ssl_context()
+
+
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 
 _CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -155,6 +164,7 @@ class BaseClient(Generic[HttpT]):
         self._policy = RetryPolicy(max_retries=_resolve_retries(max_retries))
         if http_client is None:
             self._http = http_type(
+                verify=_ssl_context(),
                 timeout=self._timeout,
                 follow_redirects=False,
                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
