@@ -48,7 +48,9 @@ class Api:
 
 
 @pytest.fixture(params=["Client", "AsyncClient"])
-def client_class(request: pytest.FixtureRequest) -> type[ticketpulse.Client | ticketpulse.AsyncClient]:
+def client_class(
+    request: pytest.FixtureRequest,
+) -> type[ticketpulse.Client | ticketpulse.AsyncClient]:
     return getattr(ticketpulse, str(request.param))  # type: ignore[no-any-return]
 
 

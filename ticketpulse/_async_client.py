@@ -179,7 +179,9 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
 
     async def _run(self, call: Call[T], sink: FileSink | None = None) -> T:
         url = self._url(call)
-        steps = attempts(call, self._policy, method=call.method, url=self._shown_url(call))
+        steps = attempts(
+            call, self._policy, method=call.method, url=self._shown_url(call), scrub=self._scrub
+        )
         step = next(steps)
         while True:
             outcome: Answer | Failure | None = None
@@ -216,4 +218,4 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
             finally:
                 await response.aclose()
         except httpx.TransportError as exc:
-            return classify(exc)
+            return classify(exc, self._scrub)

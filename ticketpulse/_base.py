@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import ssl
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -128,14 +129,14 @@ _CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _LOCAL_ERRORS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.ProxyError)
 
 
-def classify(exc: httpx.TransportError) -> Failure:
+def classify(exc: httpx.TransportError, scrub: Callable[[str], str] = redact) -> Failure:
     """How far a failed request got, from httpx's exception type.
 
     Connect errors and pool timeouts happen before any byte of the request is
     written, so even an order may be sent again. Anything later may have
     reached the server.
     """
-    description = f"{type(exc).__name__}: {redact(str(exc))}" if str(exc) else type(exc).__name__
+    description = f"{type(exc).__name__}: {scrub(str(exc))}" if str(exc) else type(exc).__name__
     timeout = isinstance(exc, httpx.TimeoutException)
     if isinstance(exc, _CONNECT_ERRORS):
         return Failure(FailureKind.NOT_SENT, description, timeout)
@@ -224,6 +225,10 @@ class BaseClient(Generic[HttpT]):
         query = urlencode(call.params, quote_via=quote)
         joiner = "&" if query else ""
         return f"{self._base_url}{call.path}?{query}{joiner}key={REDACTED}"
+
+    def _scrub(self, text: str) -> str:
+        """``text`` with the key and any signed-URL secret replaced by ``***``."""
+        return redact(text).replace(self._key.value, REDACTED)
 
     def _request_headers(self, call: Call[Any]) -> dict[str, str]:
         if call.body is None:

@@ -173,7 +173,9 @@ class Client(BaseClient[httpx.Client]):
 
     def _run(self, call: Call[T], sink: FileSink | None = None) -> T:
         url = self._url(call)
-        steps = attempts(call, self._policy, method=call.method, url=self._shown_url(call))
+        steps = attempts(
+            call, self._policy, method=call.method, url=self._shown_url(call), scrub=self._scrub
+        )
         step = next(steps)
         while True:
             outcome: Answer | Failure | None = None
@@ -210,4 +212,4 @@ class Client(BaseClient[httpx.Client]):
             finally:
                 response.close()
         except httpx.TransportError as exc:
-            return classify(exc)
+            return classify(exc, self._scrub)

@@ -97,20 +97,23 @@ def read_json(parse: Callable[[Any], T]) -> Callable[[bytes], T]:
 _MAX_MESSAGE = 300
 
 
-def error_message(body: bytes) -> str:
-    """The server's plain-text error body as one short, redacted line."""
+def error_message(body: bytes, scrub: Callable[[str], str] = redact) -> str:
+    """The server's plain-text error body as one short line, secrets scrubbed."""
     text = body.decode("utf-8", errors="replace").strip()
     if len(text) > _MAX_MESSAGE or "\n" in text or "\r" in text:
         text = " ".join(text.split())  # an HTML error page from a gateway, say
         if len(text) > _MAX_MESSAGE:
             text = text[: _MAX_MESSAGE - 3] + "..."
-    return redact(text)
+    return scrub(text)
 
 
-def read_answer(call: Call[T], answer: Answer, *, method: str, url: str) -> T:
+def read_answer(
+    call: Call[T], answer: Answer, *, method: str, url: str, scrub: Callable[[str], str] = redact
+) -> T:
     """Turn a final answer into the call's result, or raise its SPEC §4 error.
 
-    ``url`` is the redacted URL used in error messages.
+    ``url`` is the redacted URL used in error messages; ``scrub`` cleans the
+    server's message (a gateway may echo the request URL, key included).
     """
     if 200 <= answer.status < 300:
         try:
@@ -118,7 +121,7 @@ def read_answer(call: Call[T], answer: Answer, *, method: str, url: str) -> T:
         except UnexpectedResponseError as exc:
             exc.method, exc.url = method, url
             raise
-    message = error_message(answer.body)
+    message = error_message(answer.body, scrub)
     if call.on_status is not None:
         result = call.on_status(answer.status, message)
         if result is not NO_OVERRIDE:

@@ -9,8 +9,9 @@ and the sleeping (``anyio.sleep`` or ``time.sleep``).
 
 from __future__ import annotations
 
+import logging
 import random
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -19,10 +20,13 @@ import attrs
 
 from ._core import Answer, Call, Failure, FailureKind, error_message, read_answer
 from ._errors import APIConnectionError, APITimeoutError, OrderOutcomeUnknownError
+from ._redact import redact
 
 __all__ = ["RETRY_STATUSES", "RetryPolicy", "Steps", "attempts"]
 
 T = TypeVar("T")
+
+logger = logging.getLogger("ticketpulse")
 
 # 429: rate limited, nothing was done. 502/503/504: a gateway or an overloaded
 # server. 500 is not here: it usually means the same request will fail again.
@@ -87,10 +91,18 @@ def may_repeat(call: Call[Any], answer: Answer) -> bool:
     return call.idempotent or answer.status == 429
 
 
-def attempts(call: Call[T], policy: RetryPolicy, *, method: str, url: str) -> Steps[T]:
+def attempts(
+    call: Call[T],
+    policy: RetryPolicy,
+    *,
+    method: str,
+    url: str,
+    scrub: Callable[[str], str] = redact,
+) -> Steps[T]:
     """Drive one call to its result; see the module docstring for the protocol.
 
-    ``url`` is the redacted URL used in error messages.
+    ``url`` is the redacted URL used in error messages; ``scrub`` removes
+    secrets from any text the server sent.
     """
     retry = 0
     while True:
@@ -100,25 +112,28 @@ def attempts(call: Call[T], policy: RetryPolicy, *, method: str, url: str) -> St
                 outcome.kind is FailureKind.SENT and call.idempotent
             )
             if may and retry < policy.max_retries:
-                yield policy.backoff(retry)
+                delay = policy.backoff(retry)
+                logger.info("Retrying %s %s in %.2f s: %s", method, url, delay, outcome.description)
+                yield delay
                 retry += 1
                 continue
             raise _connection_error(call, outcome, method=method, url=url, tries=retry + 1)
         assert outcome is not None
         delay = policy.delay_for_status(outcome, retry) if may_repeat(call, outcome) else None
         if delay is not None:
+            logger.info("Retrying %s %s in %.2f s: status %d", method, url, delay, outcome.status)
             yield delay
             retry += 1
             continue
         if not call.idempotent and outcome.status >= 500:
             raise OrderOutcomeUnknownError(
-                f"the order request got {outcome.status} {error_message(outcome.body)!r}: "
+                f"the order request got {outcome.status} {error_message(outcome.body, scrub)!r}: "
                 "it may or may not have been applied; check the order before trying again",
                 method=method,
                 url=url,
                 status_code=outcome.status,
             )
-        return read_answer(call, outcome, method=method, url=url)
+        return read_answer(call, outcome, method=method, url=url, scrub=scrub)
 
 
 def _connection_error(

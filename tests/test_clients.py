@@ -1,0 +1,170 @@
+"""Construction, settings, lifetimes and pool sharing of both clients (SPEC §2)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+import ticketpulse
+
+from .conftest import BASE, KEY, Api
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_no_key_anywhere_is_a_configuration_error(
+    client_class: type[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TICKETPULSE_API_KEY", raising=False)
+    with pytest.raises(ticketpulse.ConfigurationError, match="TICKETPULSE_API_KEY"):
+        client_class()
+    with pytest.raises(ticketpulse.ConfigurationError):
+        client_class("")
+
+
+@pytest.mark.parametrize("key", ["has space", "new\nline", 123])
+async def test_malformed_keys_are_refused_without_echoing_them(
+    client_class: type[Any], key: Any
+) -> None:
+    with pytest.raises(ticketpulse.ConfigurationError) as caught:
+        client_class(key)
+    assert str(key) not in str(caught.value)
+
+
+async def test_key_and_base_url_come_from_the_environment(
+    make_api: Callable[..., Api], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TICKETPULSE_API_KEY", "env-key")
+    monkeypatch.setenv("TICKETPULSE_BASE_URL", "http://127.0.0.1:9/tp-api/")
+    api = make_api(api_key=None)
+    assert api.client.base_url == "http://127.0.0.1:9/tp-api"
+    with respx.mock(base_url="http://127.0.0.1:9/tp-api") as router:
+        route = router.get("/events").respond(200, json=[])
+        await api.get_events()
+    assert route.calls.last.request.url.params["key"] == "env-key"
+
+
+async def test_default_base_url_is_the_documented_one(api: Api) -> None:
+    assert api.client.base_url == "https://ticket-pulse.com/tp-api"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("timeout", 0),
+        ("timeout", -1),
+        ("timeout", "5"),
+        ("max_retries", -1),
+        ("max_retries", True),
+        ("max_retries", 1.5),
+    ],
+)
+async def test_invalid_settings_are_refused(
+    client_class: type[Any], setting: str, value: Any
+) -> None:
+    with pytest.raises(ticketpulse.ConfigurationError):
+        client_class(KEY, **{setting: value})
+
+
+async def test_wrong_kind_of_http_client_is_refused(client_class: type[Any]) -> None:
+    wrong = httpx.Client() if client_class is ticketpulse.AsyncClient else httpx.AsyncClient()
+    with pytest.raises(ticketpulse.ConfigurationError, match="http_client"):
+        client_class(KEY, http_client=wrong)
+    if isinstance(wrong, httpx.Client):
+        wrong.close()
+    else:
+        await wrong.aclose()
+
+
+async def test_default_timeout_is_finite(api: Api, mock: respx.MockRouter) -> None:
+    route = mock.get("/events").respond(200, json=[])
+    await api.get_events()
+    timeout = route.calls.last.request.extensions["timeout"]
+    assert timeout == {"connect": 5.0, "read": 30.0, "write": 30.0, "pool": 30.0}
+
+
+async def test_timeout_applies_to_requests_and_with_options(
+    make_api: Callable[..., Api], mock: respx.MockRouter
+) -> None:
+    api = make_api(timeout=2.5)
+    route = mock.get("/events").respond(200, json=[])
+    await api.get_events()
+    assert route.calls.last.request.extensions["timeout"]["read"] == 2.5
+    await Api(api.client.with_options(timeout=httpx.Timeout(9.0))).get_events()
+    assert route.calls.last.request.extensions["timeout"]["read"] == 9.0
+    assert api.client.timeout.read == 2.5
+
+
+async def test_with_options_shares_the_pool(api: Api) -> None:
+    copy = api.client.with_options(max_retries=5)
+    assert copy._http is api.client._http  # type: ignore[union-attr]
+    assert copy.max_retries == 5
+    assert api.client.max_retries == 2
+    await Api(copy).close()  # closing a copy leaves the pool open
+    assert not api.client._http.is_closed  # type: ignore[union-attr]
+
+
+async def test_closing_closes_an_owned_pool(make_api: Callable[..., Api]) -> None:
+    api = make_api()
+    await api.close()
+    assert api.client._http.is_closed  # type: ignore[union-attr]
+
+
+async def test_an_injected_client_is_never_closed(
+    make_api: Callable[..., Api], client_class: type[Any], mock: respx.MockRouter
+) -> None:
+    http: httpx.Client | httpx.AsyncClient = (
+        httpx.AsyncClient() if client_class is ticketpulse.AsyncClient else httpx.Client()
+    )
+    api = make_api(http_client=http)
+    mock.get("/events").respond(200, json=[])
+    await api.get_events()
+    await api.close()
+    assert not http.is_closed
+    if isinstance(http, httpx.AsyncClient):
+        await http.aclose()
+    else:
+        http.close()
+
+
+async def test_context_managers_close_the_pool(mock: respx.MockRouter) -> None:
+    mock.get("/events").respond(200, json=[])
+    async with ticketpulse.AsyncClient(KEY) as aclient:
+        assert await aclient.get_events() == []
+    assert aclient._http.is_closed
+    with ticketpulse.Client(KEY) as client:
+        assert client.get_events() == []
+    assert client._http.is_closed
+
+
+def test_sync_client_works_inside_a_running_event_loop(mock: respx.MockRouter) -> None:
+    import asyncio
+
+    mock.get("/events").respond(200, json=[])
+
+    async def handler() -> list[ticketpulse.Event]:
+        with ticketpulse.Client(KEY) as client:  # e.g. a notebook cell
+            return client.get_events()
+
+    assert asyncio.run(handler()) == []
+
+
+def test_sync_client_is_shared_between_threads(mock: respx.MockRouter) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    route = mock.get("/events").respond(200, json=[{"id": 1}])
+    with ticketpulse.Client(KEY) as client, ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: client.get_events(), range(64)))
+    assert all(r == [ticketpulse.Event(id=1)] for r in results)
+    assert route.call_count == 64
+
+
+async def test_repr_shows_settings_not_the_key(api: Api) -> None:
+    text = repr(api.client)
+    assert BASE in text
+    assert "max_retries=2" in text
+    assert KEY not in text
