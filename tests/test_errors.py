@@ -45,7 +45,11 @@ CALLS: dict[str, tuple[str, str, Callable[[Api], Awaitable[Any]]]] = {
         "/events/12/tickets/personalize",
         lambda a: a.personalize_tickets(12, user_id=789, tickets=PEOPLE),
     ),
-    "get_ticket_url": ("GET", "/users/get-ticket", lambda a: a.get_ticket_url("a3f9b", user_id=789)),
+    "get_ticket_url": (
+        "GET",
+        "/users/get-ticket",
+        lambda a: a.get_ticket_url("a3f9b", user_id=789),
+    ),
     "get_order_pdf_url": (
         "GET",
         "/orders/get-ticket",
@@ -137,7 +141,11 @@ async def test_html_error_page_becomes_one_short_line(
     make_api: Callable[..., Api], mock: respx.MockRouter
 ) -> None:
     api = make_api(max_retries=0)
-    page = "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>" + "x" * 2000 + "</body></html>"
+    page = (
+        "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>"
+        + "x" * 2000
+        + "</body></html>"
+    )
     mock.get("/events").respond(502, text=page, headers={"content-type": "text/html"})
     with pytest.raises(ServerError) as caught:
         await api.get_events()
@@ -170,8 +178,15 @@ async def test_signed_url_must_be_a_url(api: Api, mock: respx.MockRouter) -> Non
 
 
 def test_errors_survive_pickling() -> None:
-    error = NotFoundError("Event not found", status_code=404, method="GET", url="https://x/?key=***")
+    error = NotFoundError(
+        "Event not found", status_code=404, method="GET", url="https://x/?key=***"
+    )
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is NotFoundError
-    assert (copy.status_code, copy.message, copy.method, copy.url) == (404, "Event not found", "GET", "https://x/?key=***")
+    assert (copy.status_code, copy.message, copy.method, copy.url) == (
+        404,
+        "Event not found",
+        "GET",
+        "https://x/?key=***",
+    )
     assert str(copy) == str(error)

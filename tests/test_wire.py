@@ -117,7 +117,10 @@ async def test_get_events_sends_only_the_key(api: Api, mock: respx.MockRouter) -
 
 async def test_get_user_events_puts_the_user_in_the_path(api: Api, mock: respx.MockRouter) -> None:
     route = mock.get("/users/789/events").respond(
-        200, json=[{"id": 12, "name": "Summer Festival 2025", "start_date": "2025-07-31T18:00:00+00:00"}]
+        200,
+        json=[
+            {"id": 12, "name": "Summer Festival 2025", "start_date": "2025-07-31T18:00:00+00:00"}
+        ],
     )
     events = await api.get_user_events(789)
     request = only_request(route)
@@ -252,7 +255,8 @@ async def test_mark_order_processing_sends_tp_order_id(api: Api, mock: respx.Moc
 async def test_mark_order_processing_merges_order_fields(api: Api, mock: respx.MockRouter) -> None:
     route = mock.post("/orders/create").respond(200, text="Order created")
     await api.mark_order_processing(
-        123, order=NewOrder(wp_order_id="wc_456", date_paid=datetime(2025, 4, 11, 10, 1, tzinfo=UTC))
+        123,
+        order=NewOrder(wp_order_id="wc_456", date_paid=datetime(2025, 4, 11, 10, 1, tzinfo=UTC)),
     )
     assert body(only_request(route)) == {
         "tp_order_id": 123,
@@ -283,7 +287,9 @@ async def test_download_names_a_pdf_from_its_content_type(
         url=f"https://ticket-pulse.com/files/tickets/order_123_tickets?secret={SECRET}",
         expires_at=datetime.now(UTC),
     )
-    mock.get(signed.url).respond(200, content=b"%PDF-1.7 ...", headers={"content-type": "application/pdf"})
+    mock.get(signed.url).respond(
+        200, content=b"%PDF-1.7 ...", headers={"content-type": "application/pdf"}
+    )
     written = await api.download(signed, tmp_path)
     assert written == tmp_path / "order_123_tickets.pdf"
     explicit = await api.download(signed, tmp_path / "mine.pdf")
@@ -291,7 +297,9 @@ async def test_download_names_a_pdf_from_its_content_type(
     assert explicit.read_bytes() == b"%PDF-1.7 ..."
 
 
-async def test_failed_download_leaves_no_file(api: Api, mock: respx.MockRouter, tmp_path: Path) -> None:
+async def test_failed_download_leaves_no_file(
+    api: Api, mock: respx.MockRouter, tmp_path: Path
+) -> None:
     signed = f"https://ticket-pulse.com/files/tickets/ticket_a3f9b.png?secret={SECRET}"
     mock.get(signed).respond(401, text="File not found")
     with pytest.raises(ticketpulse.FileNotReadyError):
