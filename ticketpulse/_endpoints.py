@@ -155,28 +155,20 @@ def _read_signed_url(body: bytes) -> SignedURL:
     return SignedURL(url=url, expires_at=fetched_at + SIGNED_URL_LIFETIME)
 
 
+def _signed_url_call(path: str, name: str, ref: str, user_id: int) -> Call[SignedURL]:
+    ref = check.reference(name, ref)
+    user_id = check.positive_int("user_id", user_id)
+    return Call("GET", path, _read_signed_url, params=(("wp_user_id", str(user_id)), (name, ref)))
+
+
 def get_ticket_url(ticket_id: str, *, user_id: int) -> Call[SignedURL]:
     """GET /users/get-ticket?wp_user_id=&ticket_id=: the signed QR image URL."""
-    ticket_id = check.reference("ticket_id", ticket_id)
-    user_id = check.positive_int("user_id", user_id)
-    return Call(
-        "GET",
-        "/users/get-ticket",
-        _read_signed_url,
-        params=(("wp_user_id", str(user_id)), ("ticket_id", ticket_id)),
-    )
+    return _signed_url_call("/users/get-ticket", "ticket_id", ticket_id, user_id)
 
 
 def get_order_pdf_url(order_id: str, *, user_id: int) -> Call[SignedURL]:
     """GET /orders/get-ticket?wp_user_id=&order_id=: the signed order PDF URL."""
-    order_id = check.reference("order_id", order_id)
-    user_id = check.positive_int("user_id", user_id)
-    return Call(
-        "GET",
-        "/orders/get-ticket",
-        _read_signed_url,
-        params=(("wp_user_id", str(user_id)), ("order_id", order_id)),
-    )
+    return _signed_url_call("/orders/get-ticket", "order_id", order_id, user_id)
 
 
 def _read_nothing(body: bytes) -> None:

@@ -39,11 +39,8 @@ class InvalidRequestError(TicketPulseError, ValueError):
     """An argument is invalid. Raised before anything is sent."""
 
 
-class APIConnectionError(TicketPulseError):
-    """The API could not be reached, or the connection failed during the call.
-
-    ``method`` and ``url`` (key redacted) say which call failed.
-    """
+class _CallError(TicketPulseError):
+    """An error about one call: ``message``, ``method`` and ``url`` (key redacted)."""
 
     def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
         super().__init__(message)
@@ -57,6 +54,13 @@ class APIConnectionError(TicketPulseError):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (_rebuild, (type(self), self.__dict__))
+
+
+class APIConnectionError(_CallError):
+    """The API could not be reached, or the connection failed during the call.
+
+    ``method`` and ``url`` (key redacted) say which call failed.
+    """
 
 
 class APITimeoutError(APIConnectionError):
@@ -79,28 +83,15 @@ class OrderOutcomeUnknownError(APIConnectionError):
         self.status_code = status_code
 
 
-class UnexpectedResponseError(TicketPulseError):
+class UnexpectedResponseError(_CallError):
     """A successful (2xx) answer that is not what the API documentation promises.
 
     The message names the JSON path of the first problem, e.g.
     ``$[3].tickets[0].price``.
     """
 
-    def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.method = method
-        self.url = url
 
-    def __str__(self) -> str:
-        where = f" ({self.method} {self.url})" if self.method else ""
-        return f"{self.message}{where}"
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (type(self), self.__dict__))
-
-
-class APIStatusError(TicketPulseError):
+class APIStatusError(_CallError):
     """The API answered with a non-2xx status.
 
     Attributes: ``status_code``; ``message``, the plain-text body the API sent
@@ -108,18 +99,12 @@ class APIStatusError(TicketPulseError):
     """
 
     def __init__(self, message: str, *, status_code: int, method: str, url: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, method=method, url=url)
         self.status_code = status_code
-        self.method = method
-        self.url = url
 
     def __str__(self) -> str:
         shown = self.message if self.message else "(empty body)"
         return f"{self.status_code} {shown} ({self.method} {self.url})"
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (type(self), self.__dict__))
 
 
 class BadRequestError(APIStatusError):

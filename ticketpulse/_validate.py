@@ -29,12 +29,7 @@ def positive_int(name: str, value: Any) -> int:
 
 def reference(name: str, value: Any) -> str:
     """A reference such as a ticket or order id: a short, non-empty, printable string."""
-    if not isinstance(value, str):
-        raise InvalidRequestError(f"{name} must be a str, not {_show(value)}")
-    if not value.strip():
-        raise InvalidRequestError(f"{name} must not be empty")
-    if _CONTROL.search(value):
-        raise InvalidRequestError(f"{name} must not contain control characters")
+    value = text(name, value)
     if len(value) > _MAX_REFERENCE:
         raise InvalidRequestError(f"{name} is longer than {_MAX_REFERENCE} characters")
     return value
