@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii
-from typing import Any, cast
+from typing import Any
 
 __all__ = ["dumps", "loads"]
 
@@ -54,7 +54,7 @@ def _write(value: Any, out: list[str]) -> None:
     elif isinstance(value, dict):
         out.append("{")
         first = True
-        for key, item in cast("dict[Any, Any]", value).items():
+        for key, item in value.items():  # pyright: ignore[reportUnknownVariableType]
             if not isinstance(key, str):
                 raise TypeError(f"JSON object keys must be strings, not {key!r}")
             if not first:
@@ -66,7 +66,7 @@ def _write(value: Any, out: list[str]) -> None:
         out.append("}")
     elif isinstance(value, (list, tuple)):
         out.append("[")
-        for index, item in enumerate(cast("list[Any]", value)):
+        for index, item in enumerate(value):  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
             if index:
                 out.append(",")
             _write(item, out)

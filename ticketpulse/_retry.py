@@ -119,10 +119,10 @@ def attempts(
                 continue
             raise _connection_error(call, outcome, method=method, url=url, tries=retry + 1)
         assert outcome is not None
-        delay = policy.delay_for_status(outcome, retry) if may_repeat(call, outcome) else None
-        if delay is not None:
-            logger.info("Retrying %s %s in %.2f s: status %d", method, url, delay, outcome.status)
-            yield delay
+        wait = policy.delay_for_status(outcome, retry) if may_repeat(call, outcome) else None
+        if wait is not None:
+            logger.info("Retrying %s %s in %.2f s: status %d", method, url, wait, outcome.status)
+            yield wait
             retry += 1
             continue
         if not call.idempotent and outcome.status >= 500:

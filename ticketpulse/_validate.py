@@ -29,10 +29,10 @@ def positive_int(name: str, value: Any) -> int:
 
 def reference(name: str, value: Any) -> str:
     """A reference such as a ticket or order id: a short, non-empty, printable string."""
-    value = text(name, value)
-    if len(value) > _MAX_REFERENCE:
+    checked = text(name, value)
+    if len(checked) > _MAX_REFERENCE:
         raise InvalidRequestError(f"{name} is longer than {_MAX_REFERENCE} characters")
-    return value
+    return checked
 
 
 def text(name: str, value: Any) -> str:
