@@ -16,7 +16,22 @@ from ._state import OrderPdfPage
 
 __all__ = ["SandboxDependencyError", "render_order_pdf", "render_ticket_png"]
 
-_TRANSLITERATE = {"\u2014": "-", "\u2013": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"'}
+# Look-alikes for what NFKD does not decompose into Latin-1.
+_TRANSLITERATE = {
+    "\u2014": "-",
+    "\u2013": "-",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u20ac": "EUR",
+    "\u0141": "L",
+    "\u0142": "l",
+    "\u0110": "D",
+    "\u0111": "d",
+    "\u0152": "OE",
+    "\u0153": "oe",
+}
 
 
 class SandboxDependencyError(ImportError):
@@ -50,7 +65,9 @@ def _latin1(text: str) -> str:
     # The PDF's built-in Helvetica covers Latin-1 only: fold the rest to look-alikes.
     out: list[str] = []
     for char in text:
-        char = _TRANSLITERATE.get(char, char)
+        if char in _TRANSLITERATE:
+            out.append(_TRANSLITERATE[char])
+            continue
         if ord(char) < 256:
             out.append(char)
             continue
