@@ -66,6 +66,23 @@ async def _wait_disconnect(receive: Receive) -> None:
         pass
 
 
+async def _pause(seconds: float, receive: Receive) -> bool:
+    """Wait ``seconds``; False, at once, if the client disconnects meanwhile."""
+    gone = False
+    async with anyio.create_task_group() as group:
+
+        async def watch() -> None:
+            nonlocal gone
+            await _wait_disconnect(receive)
+            gone = True
+            group.cancel_scope.cancel()
+
+        group.start_soon(watch)
+        await anyio.sleep(seconds)
+        group.cancel_scope.cancel()
+    return not gone
+
+
 def make_asgi_app(app: SandboxApp, close_connection: _Closer | None = None) -> ASGIApp:
     """An ASGI 3 application serving ``app``.
 
@@ -100,8 +117,8 @@ def make_asgi_app(app: SandboxApp, close_connection: _Closer | None = None) -> A
             server=_address(scope.get("server")),
         )
         exchange = app.exchange(request)
-        if exchange.delay > 0:
-            await anyio.sleep(exchange.delay)
+        if exchange.delay > 0 and not await _pause(exchange.delay, receive):
+            return
         response = exchange.response
         closer = close_connection
         if response is None:  # a drop
@@ -133,8 +150,8 @@ def make_asgi_app(app: SandboxApp, close_connection: _Closer | None = None) -> A
             if closer is not None and closer(scope.get("client")):
                 await _wait_disconnect(receive)
             return  # returning mid-body makes the server close the connection
-        await anyio.sleep(exchange.body_stall)
-        await send({"type": "http.response.body", "body": response.body[split:]})
+        if await _pause(exchange.body_stall, receive):
+            await send({"type": "http.response.body", "body": response.body[split:]})
 
     return asgi
 
@@ -181,7 +198,7 @@ async def run_uvicorn(
         lifespan="off",
         log_config=None,
         access_log=False,
-        timeout_graceful_shutdown=2,
+        timeout_graceful_shutdown=1,
     )
     config.load()
     base: Any = config.http_protocol_class
