@@ -52,8 +52,7 @@ async def run(out: Path) -> None:
                 _line(f"   sub-event #{child.id} {child.name}")
         festival = events[0]
         ticket_type = festival.tickets[0]
-        _step(
-            "",
+        _line(
             f"ticket type #{ticket_type.id} {ticket_type.name}: "
             f"EUR {ticket_type.price}, {ticket_type.stock} in stock",
         )
@@ -80,17 +79,14 @@ async def run(out: Path) -> None:
                 ],
             )
         )
-        _step(
-            "", f"order created; stock of #{ticket_type.id} is now {sandbox.stock(ticket_type.id)}"
-        )
+        _line(f"order created; stock of #{ticket_type.id} is now {sandbox.stock(ticket_type.id)}")
 
         _step(f"3. get_user_events({USER_ID}) and get_event_tickets({festival.id})")
         for summary in await client.get_user_events(USER_ID):
             _line(f"user {USER_ID} has tickets for #{summary.id} {summary.name}")
         tickets = await client.get_event_tickets(festival.id, user_id=USER_ID)
         for ticket in tickets:
-            _step(
-                "",
+            _line(
                 f"ticket {ticket.id}: {ticket.name}, {ticket.status.name}, order {ticket.order_id}",
             )
         order_ref = tickets[0].order_id or ""
@@ -108,8 +104,7 @@ async def run(out: Path) -> None:
         result = await client.personalize_tickets(festival.id, user_id=USER_ID, tickets=people)
         _line(f"{len(result.tickets)} tickets sent, all_personalized={result.all_personalized}")
         for ticket in await client.get_event_tickets(festival.id, user_id=USER_ID):
-            _step(
-                "",
+            _line(
                 f"ticket {ticket.id}: {ticket.first_name} {ticket.last_name}, {ticket.status.name}",
             )
 
