@@ -925,7 +925,7 @@ READERS: list[tuple[Callable[[Any], Any], Any, bytes]] = [
 ]
 READER_IDS = ["events", "user_events", "tickets", "personalization"]
 
-FUZZ = settings(max_examples=250, deadline=None)
+FUZZ = settings(max_examples=200, deadline=None)
 
 
 def _read_or_explain(reader: Callable[[Any], Any], result_type: Any, data: Any) -> None:

@@ -192,7 +192,7 @@ json_documents = st.recursive(
 )
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(json_documents)
 def test_dumps_then_loads_is_the_identity(value: Any) -> None:
     body = _json.dumps(value)
