@@ -9,14 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
-from ticketpulse.testing import DEMO_API_KEY, FakeClock, OrderRecord, Sandbox
+from ticketpulse.testing import DEMO_API_KEY, FakeClock, OrderRecord, Sandbox, _pytest_plugin
 
 # The plugin's fixtures, also when the package is not installed (no entry point yet).
-from ticketpulse.testing._pytest_plugin import (  # noqa: F401
-    ticketpulse_async_client,
-    ticketpulse_client,
-    ticketpulse_sandbox,
-)
+ticketpulse_sandbox = _pytest_plugin.ticketpulse_sandbox
+ticketpulse_client = _pytest_plugin.ticketpulse_client
+ticketpulse_async_client = _pytest_plugin.ticketpulse_async_client
 
 KEY = DEMO_API_KEY
 USER = 789

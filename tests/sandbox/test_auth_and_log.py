@@ -71,9 +71,7 @@ def test_the_log_records_requests_with_the_key_redacted(
     http: httpx.Client, sandbox: Sandbox
 ) -> None:
     http.get("/events", params={"key": KEY})
-    http.post(
-        "/orders/create", params={"key": KEY, "x": "1"}, json={"order_lines": [], "a": [1.5]}
-    )
+    http.post("/orders/create", params={"key": KEY, "x": "1"}, json={"order_lines": [], "a": [1.5]})
     http.get("/users/get-ticket", params={"wp_user_id": 1})
     first, second, third = sandbox.requests
     assert (first.method, first.path, first.query, first.status) == (

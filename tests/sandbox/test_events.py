@@ -91,7 +91,9 @@ def test_price_number_keeps_its_decimal_digits(http: httpx.Client) -> None:
     raw = http.get("/events", params={"key": KEY}).text
     assert '"price": 29.95' in raw
     assert '"price": "29.95"' in raw
-    prices = [t["price"] for e in http.get("/events", params={"key": KEY}).json() for t in e["tickets"]]
+    prices = [
+        t["price"] for e in http.get("/events", params={"key": KEY}).json() for t in e["tickets"]
+    ]
     assert all(isinstance(p, float) for p in prices)
 
 

@@ -260,7 +260,7 @@ async def test_async_stalls_and_timeouts(ahttp: httpx.AsyncClient, sandbox: Sand
 async def test_async_truncate_and_not_json(ahttp: httpx.AsyncClient, sandbox: Sandbox) -> None:
     sandbox.faults.inject(Truncate())
     sandbox.faults.inject(NotJSON("oops"))
-    with pytest.raises(httpx.RemoteProtocolError, match="incomplete|complete message body"):
+    with pytest.raises(httpx.RemoteProtocolError, match="complete message body"):
         await ahttp.get("/events", params={"key": KEY})
     response = await ahttp.get("/events", params={"key": KEY})
     assert (response.status_code, response.text) == (200, "oops")

@@ -141,9 +141,15 @@ def test_errors_come_in_the_doc_order(http: httpx.Client, sandbox: Sandbox) -> N
         ({"wp_user_id": True}, "Invalid order: wp_user_id must be a positive integer"),
         ({"wp_order_id": 456}, "Invalid order: wp_order_id must be a string"),
         ({"order_total": "59.90"}, "Invalid order: order_total must be a number"),
-        ({"date_paid": "yesterday"}, "Invalid order: date_paid must be an ISO 8601 date-time string"),
+        (
+            {"date_paid": "yesterday"},
+            "Invalid order: date_paid must be an ISO 8601 date-time string",
+        ),
         ({"billing_information": []}, "Invalid order: billing_information must be an object"),
-        ({"billing_information": {"email": 1}}, "Invalid order: billing_information.email must be a string"),
+        (
+            {"billing_information": {"email": 1}},
+            "Invalid order: billing_information.email must be a string",
+        ),
         ({"order_lines": [1]}, "Invalid order: order_lines[0] must be an object"),
     ],
 )
@@ -216,7 +222,9 @@ def test_no_overselling_and_no_partial_orders(
         "Not enough stock for ticket type 52 (requested 1, available 0)",
     )
     # Two lines of one type add up; the order is refused whole, nothing taken.
-    response = post(http, {"order_lines": [order_line(49, 1), order_line(51, 3), order_line(51, 2)]})
+    response = post(
+        http, {"order_lines": [order_line(49, 1), order_line(51, 3), order_line(51, 2)]}
+    )
     assert response.text == "Not enough stock for ticket type 51 (requested 5, available 4)"
     assert (sandbox.stock(49), sandbox.stock(51), sandbox.order_count()) == (120, 4, 0)
     assert post(http, {"order_lines": [order_line(51, 4)]}).status_code == 200

@@ -81,7 +81,9 @@ def test_another_accounts_event_is_not_found(sandbox: Sandbox, http: httpx.Clien
     assert (response.status_code, response.text) == (404, "Event not found")
 
 
-@pytest.mark.parametrize("params", [{}, {"wp_user_id": ""}, {"wp_user_id": "x"}, {"wp_user_id": "0"}])
+@pytest.mark.parametrize(
+    "params", [{}, {"wp_user_id": ""}, {"wp_user_id": "x"}, {"wp_user_id": "0"}]
+)
 def test_wordpress_user_not_specified(http: httpx.Client, params: dict[str, str]) -> None:
     response = tickets(http, 12, **params)
     assert (response.status_code, response.text) == (400, "Wordpress user not specified")
@@ -168,9 +170,7 @@ def test_resubmitting_is_safe(create_order: Callable[..., Any], personalize: Per
 
 
 @pytest.mark.parametrize("event_id", ["999", "abc"])
-def test_personalize_event_not_found_names_the_id(
-    personalize: Personalize, event_id: str
-) -> None:
+def test_personalize_event_not_found_names_the_id(personalize: Personalize, event_id: str) -> None:
     response = personalize(event_id, "a3f9b")
     assert (response.status_code, response.text) == (404, f"Event not found ({event_id})")
 
@@ -181,7 +181,8 @@ def test_personalize_wordpress_user_not_specified(http: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [b"", b"{bad", b"[]", b"{}", b'{"tickets": []}', b'{"tickets": {}}', b'{"tickets": null}']
+    "body",
+    [b"", b"{bad", b"[]", b"{}", b'{"tickets": []}', b'{"tickets": {}}', b'{"tickets": null}'],
 )
 def test_tickets_not_specified(http: httpx.Client, body: bytes) -> None:
     response = http.post(

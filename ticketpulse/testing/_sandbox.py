@@ -282,7 +282,9 @@ class Sandbox:
         account: _AccountRef | None = None,
         *,
         wp_user_id: int | None,
-        items: Mapping[_TicketTypeRef, int] | Iterable[tuple[_TicketTypeRef, int]],
+        items: Mapping[int, int]
+        | Mapping[TicketTypeRecord, int]
+        | Iterable[tuple[_TicketTypeRef, int]],
         wp_order_id: str | None = None,
     ) -> OrderRecord:
         """Place an order directly, as POST /orders/create would (stock taken, tickets made).
