@@ -8,6 +8,8 @@ import respx
 
 import ticketpulse
 
+pytest_plugins = ["pytester"]
+
 BASE = "https://ticket-pulse.com/tp-api"
 KEY = "tp_live_S3CRETkey0123456789"
 SECRET = "eyJ0aWNrZXQiOiJhM2Y5YiJ9.c2lnbmF0dXJlLXNlY3JldA"

@@ -76,7 +76,8 @@ async def test_the_whole_flow(live: Api, sandbox: Sandbox, tmp_path: Path) -> No
     festival = next(e for e in events if e.id == 12)
     assert festival.name == "Summer Festival 2025"
     assert festival.price == Decimal("29.95")
-    assert festival.start_date is not None and festival.start_date.tzinfo is not None
+    assert festival.start_date is not None
+    assert festival.start_date.tzinfo is not None
     general = next(t for t in festival.tickets if t.id == 45)
     assert (general.price, general.stock) == (Decimal("29.95"), 400)
     assert [c.name for c in festival.children] == ["Day 1 — Saturday", "Day 2 — Sunday"]
@@ -94,7 +95,8 @@ async def test_the_whole_flow(live: Api, sandbox: Sandbox, tmp_path: Path) -> No
     assert len(tickets) == 2
     assert {t.status for t in tickets} == {TicketStatus.CREATED}
     order_ref = tickets[0].order_id
-    assert order_ref is not None and order_ref.startswith("TP-")
+    assert order_ref is not None
+    assert order_ref.startswith("TP-")
 
     with pytest.raises(ticketpulse.FileNotReadyError):
         await live.get_order_pdf_url(order_ref, user_id=USER)
@@ -148,10 +150,12 @@ async def test_documented_errors_come_through(live: Api, sandbox: Sandbox) -> No
 
 
 async def test_a_wrong_key_is_an_authentication_error_sent_once(sandbox: Sandbox) -> None:
-    async with sandbox.aserve() as base_url:
-        async with ticketpulse.AsyncClient("not-the-key", base_url=base_url) as client:
-            with pytest.raises(ticketpulse.AuthenticationError) as caught:
-                await client.get_events()
+    async with (
+        sandbox.aserve() as base_url,
+        ticketpulse.AsyncClient("not-the-key", base_url=base_url) as client,
+    ):
+        with pytest.raises(ticketpulse.AuthenticationError) as caught:
+            await client.get_events()
     assert caught.value.message == "Unauthorized"
     assert len(sandbox.requests) == 1
     assert "not-the-key" not in repr(list(sandbox.requests))

@@ -186,11 +186,9 @@ async def test_order_lost_after_sending_is_sent_once_and_unknown(
     which: str,
 ) -> None:
     route = mock.post("/orders/create").mock(side_effect=[failure, httpx.Response(200)])
+    call = api.create_order(ORDER) if which == "create_order" else api.mark_order_processing(123)
     with pytest.raises(OrderOutcomeUnknownError) as caught:
-        if which == "create_order":
-            await api.create_order(ORDER)
-        else:
-            await api.mark_order_processing(123)
+        await call
     assert route.call_count == 1
     assert sleeps == []
     assert "check the order" in str(caught.value)

@@ -264,7 +264,7 @@ async def test_invalid_orders_are_refused_before_sending(
 async def test_naive_datetimes_are_refused(api: Api, mock: respx.MockRouter) -> None:
     from datetime import datetime
 
-    order = NewOrder(date_paid=datetime(2025, 1, 1), order_lines=[OrderLine("GA", 1, 1, 1)])  # noqa: DTZ001
+    order = NewOrder(date_paid=datetime(2025, 1, 1), order_lines=[OrderLine("GA", 1, 1, 1)])
     with pytest.raises(InvalidRequestError, match="timezone"):
         await api.create_order(order)
     assert mock.calls.call_count == 0

@@ -14,7 +14,7 @@ import respx
 import ticketpulse
 from ticketpulse import Attendee, BillingInformation, NewOrder, OrderItemType, OrderLine
 
-from .conftest import BASE, KEY, SECRET, Api
+from .conftest import KEY, SECRET, Api
 
 pytestmark = pytest.mark.anyio
 
