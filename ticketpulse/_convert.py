@@ -35,6 +35,7 @@ from ._models import (
     TicketStatus,
     UserEvent,
 )
+from ._validate import NUMBER as _NUMERIC
 
 __all__ = ["converter", "structurer", "unstructure_body"]
 
@@ -42,15 +43,17 @@ T = TypeVar("T")
 
 converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=False)
 
-_NUMERIC = re.compile(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*")
+_INTEGER = re.compile(r"\s*[-+]?[0-9]{1,18}\s*")
+_MAX_INT = 2**63
 
 
 def _structure_int(value: Any, _: type) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
         return int(value)
-    if isinstance(value, (Decimal, float)) and value == value and int(value) == value:
+    # Bounded first: int(Decimal("1e1000000")) would build a million-digit number.
+    if isinstance(value, (Decimal, float)) and abs(value) < _MAX_INT and int(value) == value:
         return int(value)
     raise ValueError(f"expected an integer, got {_describe(value)}")
 
@@ -197,7 +200,8 @@ converter.register_structure_hook_factory(is_sequence, _list_factory)
 # Outgoing: datetimes in UTC with "Z"; Decimal kept for the exact JSON writer;
 # None fields left out of the body.
 def _unstructure_datetime(value: datetime) -> str:
-    utc = value.astimezone(UTC)
+    # Naive means UTC here, as when reading (the clients refuse naive input).
+    utc = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
     text = utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds")
     return text.removesuffix("+00:00") + "Z"
 

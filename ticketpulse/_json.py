@@ -15,14 +15,26 @@ from typing import Any
 
 __all__ = ["dumps", "loads"]
 
-_decoder = json.JSONDecoder(parse_float=Decimal)
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constants)
 _encode_str = encode_basestring_ascii
 
 
 def loads(body: bytes | str) -> Any:
-    """Decode a JSON document; floats become Decimal. Raises ValueError."""
-    text = body.decode("utf-8") if isinstance(body, bytes) else body
-    return _decoder.decode(text)
+    """Decode a JSON document; floats become Decimal. Raises ValueError.
+
+    A UTF-8 byte-order mark (some PHP setups send one) is skipped; NaN and
+    Infinity are refused; nesting too deep to decode is a ValueError too.
+    """
+    text = body.decode("utf-8-sig") if isinstance(body, bytes) else body.removeprefix("\ufeff")
+    try:
+        return _decoder.decode(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def dumps(value: Any) -> bytes:

@@ -11,12 +11,12 @@ import enum
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 
 from ._errors import InvalidRequestError
-from ._redact import REDACTED
+from ._redact import redact
+from ._validate import NUMBER
 
 __all__ = [
     "Attendee",
@@ -194,7 +194,7 @@ def to_decimal(value: Decimal | int | float | str) -> Decimal:
             result = Decimal(value)
         elif isinstance(value, float):
             result = Decimal(repr(value))
-        elif isinstance(value, str):
+        elif isinstance(value, str) and NUMBER.fullmatch(value):
             result = Decimal(value.strip())
         else:
             raise InvalidRequestError(f"an amount must be a number, not {type(value).__name__}")
@@ -268,14 +268,6 @@ class NewOrder:
 SIGNED_URL_LIFETIME = timedelta(hours=1)
 
 
-def _hide_secret(url: str) -> str:
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    query = [(k, REDACTED if k.lower() == "secret" else v) for k, v in parse_qsl(parts.query)]
-    return urlunsplit(parts._replace(query=urlencode(query, safe="*")))
-
-
 @attrs.frozen(repr=False)
 class SignedURL:
     """A short-lived signed URL of a ticket's QR image or an order's PDF.
@@ -294,4 +286,4 @@ class SignedURL:
         return datetime.now(UTC) >= self.expires_at
 
     def __repr__(self) -> str:
-        return f"SignedURL(url={_hide_secret(self.url)!r}, expires_at={self.expires_at!r})"
+        return f"SignedURL(url={redact(self.url)!r}, expires_at={self.expires_at!r})"

@@ -12,7 +12,18 @@ from typing import Any
 
 from ._errors import InvalidRequestError
 
-__all__ = ["aware_datetime", "decimal", "optional_text", "positive_int", "reference", "text"]
+__all__ = [
+    "NUMBER",
+    "aware_datetime",
+    "decimal",
+    "optional_text",
+    "positive_int",
+    "reference",
+    "text",
+]
+
+NUMBER = re.compile(r"\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*")
+"""A plain decimal number in ASCII digits (no underscores, NaN or Infinity)."""
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _MAX_REFERENCE = 200
