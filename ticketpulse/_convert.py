@@ -53,7 +53,7 @@ def _structure_int(value: Any, _: type) -> int:
     if isinstance(value, str) and _INTEGER.fullmatch(value):
         return int(value)
     # Bounded first: int(Decimal("1e1000000")) would build a million-digit number.
-    if isinstance(value, (Decimal, float)) and abs(value) < _MAX_INT and int(value) == value:
+    if isinstance(value, (Decimal, float)) and abs(float(value)) < _MAX_INT and int(value) == value:
         return int(value)
     raise ValueError(f"expected an integer, got {_describe(value)}")
 
