@@ -26,7 +26,10 @@ EXPECTED_EXPORTS = {
     "__version__",
     # clients
     "AsyncClient",
+    "AsyncTicketURLs",
     "Client",
+    "TicketURLResult",
+    "TicketURLs",
     # models
     "Attendee",
     "BillingInformation",
@@ -119,7 +122,7 @@ SPEC_METHODS = [
     "iter_ticket_urls",
     "download",
 ]
-NOT_YET_IMPLEMENTED = {"get_ticket_urls", "iter_ticket_urls"}
+NOT_YET_IMPLEMENTED: set[str] = set()
 
 
 def spec_method(name: str) -> Any:
@@ -183,9 +186,12 @@ def test_method_has_the_same_parameters_on_both_clients(name: str) -> None:
     sync, async_ = getattr(Client, name), getattr(AsyncClient, name)
 
     assert described(sync) == described(async_)
-    assert annotation_text(inspect.signature(sync).return_annotation) == annotation_text(
-        inspect.signature(async_).return_annotation
-    )
+    returns = [annotation_text(inspect.signature(f).return_annotation) for f in (sync, async_)]
+    if name == "iter_ticket_urls":
+        # the running iteration: threads on Client, a task group on AsyncClient
+        assert returns == ["TicketURLs", "AsyncTicketURLs"]
+    else:
+        assert returns[0] == returns[1]
 
 
 @pytest.mark.parametrize("name", api_methods())

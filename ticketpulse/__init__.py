@@ -6,9 +6,9 @@ methods; the models are frozen attrs classes; every error is a
 the whole API.
 """
 
-from ._async_client import AsyncClient
+from ._async_client import AsyncClient, AsyncTicketURLs
 from ._base import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, NOT_GIVEN, NotGiven
-from ._client import Client
+from ._client import Client, TicketURLs
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -39,6 +39,7 @@ from ._models import (
     Ticket,
     TicketStatus,
     TicketType,
+    TicketURLResult,
     UserEvent,
 )
 from ._version import __version__
@@ -51,6 +52,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AsyncClient",
+    "AsyncTicketURLs",
     "Attendee",
     "AuthenticationError",
     "BadRequestError",
@@ -76,6 +78,8 @@ __all__ = [
     "TicketPulseError",
     "TicketStatus",
     "TicketType",
+    "TicketURLResult",
+    "TicketURLs",
     "UnexpectedResponseError",
     "UserEvent",
     "__version__",

@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+import anyio
+import anyio.abc
 import httpx
 from anyio import sleep
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from . import _endpoints
+from . import _bulk, _endpoints
 from ._base import DEFAULT_TIMEOUT, NOT_GIVEN, BaseClient, NotGiven, classify
+from ._bulk import DEFAULT_CONCURRENCY
 from ._core import Answer, Call, Failure
+from ._errors import InvalidRequestError, TicketPulseError
 from ._files import FileSink
-from ._models import Attendee, Event, NewOrder, PersonalizationResult, SignedURL, Ticket, UserEvent
+from ._models import (
+    Attendee,
+    Event,
+    NewOrder,
+    PersonalizationResult,
+    SignedURL,
+    Ticket,
+    TicketURLResult,
+    UserEvent,
+)
 from ._retry import attempts
 
-__all__ = ["AsyncClient"]
+__all__ = ["AsyncClient", "AsyncTicketURLs"]
 
 T = TypeVar("T")
 Self = TypeVar("Self", bound="AsyncClient")
@@ -177,6 +191,71 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
         finally:
             sink.discard()
 
+    async def get_ticket_urls(
+        self,
+        ticket_ids: Iterable[str],
+        *,
+        user_id: int,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> list[SignedURL]:
+        """The signed QR URLs of many tickets, fetched concurrently, in input order.
+
+        At most ``concurrency`` requests are in flight; each is retried like
+        :meth:`get_ticket_url`. Every id is checked before anything is sent
+        (:class:`InvalidRequestError`). Fails fast: the first error cancels the
+        requests in flight and is raised.
+        """
+        calls = _bulk.all_calls(ticket_ids, user_id)
+        limit = _bulk.check_concurrency(concurrency)
+        results: list[SignedURL | None] = [None] * len(calls)
+        failures: list[TicketPulseError] = []
+        indexes = iter(range(len(calls)))
+
+        async def worker(scope: anyio.CancelScope) -> None:
+            for index in indexes:  # shared: each worker takes the next index
+                try:
+                    url: SignedURL = await self._run(calls[index])
+                except TicketPulseError as exc:
+                    failures.append(exc)
+                    scope.cancel()
+                    return
+                results[index] = url
+
+        async with anyio.create_task_group() as group:
+            for _ in range(min(limit, len(calls))):
+                group.start_soon(worker, group.cancel_scope)
+        if failures:
+            raise failures[0]
+        return cast("list[SignedURL]", results)
+
+    def iter_ticket_urls(
+        self,
+        ticket_ids: Iterable[str],
+        *,
+        user_id: int,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> AsyncTicketURLs:
+        """The signed QR URLs of many tickets, each as it completes, errors included.
+
+        Each :class:`TicketURLResult` holds a ticket's URL or its error, and the
+        iteration goes on after errors. Use it as a context manager::
+
+            with client.iter_ticket_urls(ids, user_id=7) as results:  # Client
+                for result in results: ...
+
+            async with client.iter_ticket_urls(ids, user_id=7) as results:  # AsyncClient
+                async for result in results: ...
+
+        (a plain ``for`` also works on ``Client``). ``ticket_ids`` is read lazily
+        (a generator of millions is fine): memory stays bounded by
+        ``concurrency``, the most requests in flight. Leaving early cancels what
+        is in flight (``Client``: sends nothing more and waits for it). Raises
+        :class:`InvalidRequestError` at once for an invalid ``user_id`` or
+        ``concurrency``; an invalid id becomes that ticket's error.
+        """
+        source = _bulk.Source(ticket_ids, user_id)
+        return AsyncTicketURLs(self._run, source, _bulk.check_concurrency(concurrency))
+
     async def _run(self, call: Call[T], sink: FileSink | None = None) -> T:
         url = self._url(call)
         steps = attempts(
@@ -219,3 +298,95 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
                 await response.aclose()
         except httpx.TransportError as exc:
             return classify(exc, self._scrub)
+
+
+class AsyncTicketURLs:
+    """The running ``AsyncClient.iter_ticket_urls``: an async context manager and iterator.
+
+    The concurrent requests live inside the ``async with`` block (structured
+    concurrency: an async generator cannot safely own running tasks), so
+    iterating without entering it raises ``RuntimeError``.
+    """
+
+    def __init__(
+        self,
+        run: Callable[[Call[SignedURL]], Awaitable[SignedURL]],
+        source: _bulk.Source,
+        concurrency: int,
+    ) -> None:
+        self._run = run
+        self._source = source
+        self._concurrency = concurrency
+        self._group: anyio.abc.TaskGroup | None = None
+        self._receive: MemoryObjectReceiveStream[TicketURLResult | BaseException] | None = None
+
+    async def __aenter__(self) -> AsyncTicketURLs:
+        if self._group is not None:
+            raise RuntimeError("iter_ticket_urls() results can be entered only once")
+        # Buffer bounded by the concurrency: workers wait for a slow consumer.
+        send, self._receive = anyio.create_memory_object_stream[TicketURLResult | BaseException](
+            self._concurrency
+        )
+        self._group = anyio.create_task_group()
+        await self._group.__aenter__()
+        self._group.start_soon(self._feed, send)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._group is not None
+        assert self._receive is not None
+        self._source.stop()
+        self._group.cancel_scope.cancel()  # early exit: stop what is in flight
+        try:
+            # The block's own exception is not handed to the task group, which
+            # would wrap it in an ExceptionGroup: it propagates as it is.
+            await self._group.__aexit__(None, None, None)
+        finally:
+            self._receive.close()
+
+    def __aiter__(self) -> AsyncTicketURLs:
+        return self
+
+    async def __anext__(self) -> TicketURLResult:
+        if self._receive is None:
+            raise RuntimeError(
+                "use `async with client.iter_ticket_urls(...) as results:` "
+                "and iterate over `results` inside the block"
+            )
+        try:
+            item = await self._receive.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+        if isinstance(item, BaseException):
+            raise item  # the caller's own iterable of ids failed
+        return item
+
+    async def _feed(self, send: MemoryObjectSendStream[TicketURLResult | BaseException]) -> None:
+        async with send, anyio.create_task_group() as workers:
+            for _ in range(self._concurrency):
+                workers.start_soon(self._work, send.clone())
+
+    async def _work(self, send: MemoryObjectSendStream[TicketURLResult | BaseException]) -> None:
+        async with send:
+            while True:
+                try:
+                    taken = self._source.take()
+                except Exception as exc:  # noqa: BLE001 - handed to the consumer
+                    await send.send(exc)
+                    return
+                if taken is None:
+                    return
+                ticket_id, call = taken
+                if isinstance(call, InvalidRequestError):
+                    outcome: SignedURL | TicketPulseError = call
+                else:
+                    try:
+                        outcome = await self._run(call)
+                    except TicketPulseError as exc:
+                        outcome = exc
+                await send.send(_bulk.result_of(ticket_id, outcome))

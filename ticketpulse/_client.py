@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 from time import sleep
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 
-from . import _endpoints
+from . import _bulk, _endpoints
 from ._base import DEFAULT_TIMEOUT, NOT_GIVEN, BaseClient, NotGiven, classify
+from ._bulk import DEFAULT_CONCURRENCY
 from ._core import Answer, Call, Failure
+from ._errors import InvalidRequestError, TicketPulseError
 from ._files import FileSink
-from ._models import Attendee, Event, NewOrder, PersonalizationResult, SignedURL, Ticket, UserEvent
+from ._models import (
+    Attendee,
+    Event,
+    NewOrder,
+    PersonalizationResult,
+    SignedURL,
+    Ticket,
+    TicketURLResult,
+    UserEvent,
+)
 from ._retry import attempts
 
-__all__ = ["Client"]
+__all__ = ["Client", "TicketURLs"]
 
 T = TypeVar("T")
 Self = TypeVar("Self", bound="Client")
@@ -171,6 +184,123 @@ class Client(BaseClient[httpx.Client]):
         finally:
             sink.discard()
 
+    def get_ticket_urls(
+        self,
+        ticket_ids: Iterable[str],
+        *,
+        user_id: int,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> list[SignedURL]:
+        """The signed QR URLs of many tickets, fetched concurrently, in input order.
+
+        At most ``concurrency`` requests are in flight; each is retried like
+        :meth:`get_ticket_url`. Every id is checked before anything is sent
+        (:class:`InvalidRequestError`). Fails fast: the first error cancels the
+        requests in flight and is raised.
+        """
+        calls = _bulk.all_calls(ticket_ids, user_id)
+        limit = _bulk.check_concurrency(concurrency)
+        results: list[SignedURL | None] = [None] * len(calls)
+        failures: list[TicketPulseError] = []
+        indexes = iter(range(len(calls)))
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def worker() -> None:
+            while not stop.is_set():
+                with lock:
+                    index = next(indexes, None)
+                if index is None:
+                    return
+                try:
+                    results[index] = self._run(calls[index])
+                except TicketPulseError as exc:
+                    failures.append(exc)
+                    stop.set()  # the other workers take no more ids
+                    return
+
+        _run_threads(worker, min(limit, len(calls)), stop)
+        if failures:
+            raise failures[0]
+        return cast("list[SignedURL]", results)
+
+    def iter_ticket_urls(
+        self,
+        ticket_ids: Iterable[str],
+        *,
+        user_id: int,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> TicketURLs:
+        """The signed QR URLs of many tickets, each as it completes, errors included.
+
+        Each :class:`TicketURLResult` holds a ticket's URL or its error, and the
+        iteration goes on after errors. Use it as a context manager::
+
+            with client.iter_ticket_urls(ids, user_id=7) as results:  # Client
+                for result in results: ...
+
+            async with client.iter_ticket_urls(ids, user_id=7) as results:  # AsyncClient
+                async for result in results: ...
+
+        (a plain ``for`` also works on ``Client``). ``ticket_ids`` is read lazily
+        (a generator of millions is fine): memory stays bounded by
+        ``concurrency``, the most requests in flight. Leaving early cancels what
+        is in flight (``Client``: sends nothing more and waits for it). Raises
+        :class:`InvalidRequestError` at once for an invalid ``user_id`` or
+        ``concurrency``; an invalid id becomes that ticket's error.
+        """
+        source = _bulk.Source(ticket_ids, user_id)
+        return TicketURLs(self._iter_ticket_urls(source, _bulk.check_concurrency(concurrency)))
+
+    def _iter_ticket_urls(self, source: _bulk.Source, limit: int) -> Generator[TicketURLResult]:
+        done = object()
+        answers: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        # A slot per result in flight or waiting to be taken: bounds memory
+        # when the consumer is slower than the workers.
+        slots = threading.Semaphore(limit)
+
+        def worker() -> None:
+            try:
+                while True:
+                    slots.acquire()
+                    taken = source.take()
+                    if taken is None:
+                        return
+                    ticket_id, call = taken
+                    if isinstance(call, InvalidRequestError):
+                        outcome: SignedURL | TicketPulseError = call
+                    else:
+                        try:
+                            outcome = self._run(call)
+                        except TicketPulseError as exc:
+                            outcome = exc
+                    answers.put(_bulk.result_of(ticket_id, outcome))
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+                answers.put(exc)
+            finally:
+                answers.put(done)
+
+        threads = [threading.Thread(target=worker, daemon=True) for _ in range(limit)]
+        for thread in threads:
+            thread.start()
+        try:
+            running = limit
+            while running:
+                item = answers.get()
+                if item is done:
+                    running -= 1
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    yield item
+                    slots.release()
+        finally:
+            source.stop()
+            for _ in threads:
+                slots.release()  # wake workers waiting for a slot, so they see the stop
+            for thread in threads:
+                thread.join()
+
     def _run(self, call: Call[T], sink: FileSink | None = None) -> T:
         url = self._url(call)
         steps = attempts(
@@ -213,3 +343,59 @@ class Client(BaseClient[httpx.Client]):
                 response.close()
         except httpx.TransportError as exc:
             return classify(exc, self._scrub)
+
+
+def _run_threads(work: Callable[[], None], count: int, stop: threading.Event) -> None:
+    """Run ``work`` in ``count`` threads and wait for all; re-raise the first crash.
+
+    If the waiting thread is interrupted (Ctrl-C), ``stop`` is set so that the
+    workers send nothing more, and the interruption propagates.
+    """
+    crashes: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            crashes.append(exc)
+
+    threads = [threading.Thread(target=guarded, daemon=True) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            thread.join()
+    except BaseException:
+        stop.set()
+        raise
+    if crashes:
+        raise crashes[0]
+
+
+class TicketURLs:
+    """The running ``Client.iter_ticket_urls``: an iterator, and a context manager
+    that stops the workers on exit however the block ends."""
+
+    def __init__(self, results: Generator[TicketURLResult]) -> None:
+        self._results = results
+
+    def __iter__(self) -> TicketURLs:
+        return self
+
+    def __next__(self) -> TicketURLResult:
+        return next(self._results)
+
+    def close(self) -> None:
+        """Stop taking ids and wait for the requests in flight."""
+        self._results.close()
+
+    def __enter__(self) -> TicketURLs:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from ._errors import InvalidRequestError
+from ._errors import InvalidRequestError, TicketPulseError
 from ._redact import redact
 from ._validate import NUMBER
 
@@ -31,6 +31,7 @@ __all__ = [
     "Ticket",
     "TicketStatus",
     "TicketType",
+    "TicketURLResult",
     "UserEvent",
     "to_decimal",
 ]
@@ -287,3 +288,28 @@ class SignedURL:
 
     def __repr__(self) -> str:
         return f"SignedURL(url={redact(self.url)!r}, expires_at={self.expires_at!r})"
+
+
+@attrs.frozen
+class TicketURLResult:
+    """One ticket's outcome in ``iter_ticket_urls``: its signed URL, or the error it met.
+
+    ``ticket_id`` is the id as given. Exactly one of ``url`` and ``error`` is set;
+    ``unwrap()`` returns the URL or raises the error.
+    """
+
+    ticket_id: str
+    url: SignedURL | None = None
+    error: TicketPulseError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the URL was fetched."""
+        return self.error is None
+
+    def unwrap(self) -> SignedURL:
+        """The signed URL; raises the ticket's error if it failed."""
+        if self.error is not None:
+            raise self.error
+        assert self.url is not None
+        return self.url
