@@ -168,3 +168,31 @@ async def test_repr_shows_settings_not_the_key(api: Api) -> None:
     assert BASE in text
     assert "max_retries=2" in text
     assert KEY not in text
+
+
+def test_async_client_used_from_another_event_loop_says_what_to_do(mock: respx.MockRouter) -> None:
+    import asyncio
+
+    mock.get("/events").respond(200, json=[])
+    client = ticketpulse.AsyncClient(KEY)
+    assert asyncio.run(client.get_events()) == []
+    with pytest.raises(RuntimeError, match="create the client inside the loop") as caught:
+        asyncio.run(client.get_events())
+    assert "Event loop is closed" not in str(caught.value)
+    with_options = client.with_options(timeout=3)
+    with pytest.raises(RuntimeError, match="bound to the event loop"):
+        asyncio.run(with_options.get_events())
+
+
+def test_async_client_bound_under_trio_refuses_asyncio(mock: respx.MockRouter) -> None:
+    import asyncio
+
+    import trio
+
+    mock.get("/events").respond(200, json=[])
+    client = ticketpulse.AsyncClient(KEY)
+    assert trio.run(client.get_events) == []
+    with pytest.raises(RuntimeError, match="bound to the event loop"):
+        trio.run(client.get_events)  # a second run is another loop too
+    with pytest.raises(RuntimeError, match="bound to the event loop"):
+        asyncio.run(client.get_events())

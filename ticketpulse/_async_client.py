@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from types import TracebackType
@@ -65,6 +68,7 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(api_key, base_url, timeout, max_retries, http_client, httpx.AsyncClient)
+        self._loop = _LoopBinding()
 
     def with_options(
         self,
@@ -257,6 +261,7 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
         return AsyncTicketURLs(self._run, source, _bulk.check_concurrency(concurrency))
 
     async def _run(self, call: Call[T], sink: FileSink | None = None) -> T:
+        self._loop.check()
         url = self._url(call)
         steps = attempts(
             call, self._policy, method=call.method, url=self._shown_url(call), scrub=self._scrub
@@ -390,3 +395,38 @@ class AsyncTicketURLs:
                     except TicketPulseError as exc:
                         outcome = exc
                 await send.send(_bulk.result_of(ticket_id, outcome))
+
+
+def _current_loop() -> object:
+    """The running event loop (asyncio) or run (trio): what pooled connections belong to."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        trio = sys.modules.get("trio")
+        if trio is None:
+            raise
+        return trio.lowlevel.current_trio_token()
+
+
+class _LoopBinding:
+    """The event loop an AsyncClient's connections belong to; shared with its copies."""
+
+    __slots__ = ("loop",)
+
+    def __init__(self) -> None:
+        self.loop: weakref.ref[object] | None = None
+
+    def check(self) -> None:
+        loop = _current_loop()
+        if self.loop is None:
+            self.loop = weakref.ref(loop)
+            return
+        if self.loop() is loop:
+            return
+        # A different loop, or the first one is gone: either way the pooled
+        # connections belong to a loop that cannot serve this call.
+        raise RuntimeError(
+            "this AsyncClient is bound to the event loop it was first used in, and its "
+            "pooled connections cannot be used from another one: create the client inside "
+            "the loop that uses it (e.g. in your app's lifespan, or per asyncio.run() call)"
+        )
