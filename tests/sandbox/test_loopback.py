@@ -24,6 +24,7 @@ from ticketpulse.testing import (
     StallBody,
     Truncate,
 )
+from ticketpulse.testing._serve import Backend
 
 pytestmark = pytest.mark.sockets
 
@@ -281,3 +282,14 @@ def test_uvicorn_faults(sandbox: Sandbox, uvicorn_url: str) -> None:
         with pytest.raises(httpx.ReadTimeout):
             client.get("/events", params={"key": KEY}, timeout=0.2)
     assert sandbox.connections.wait_until(open=0)
+
+
+@pytest.mark.parametrize("server", ["builtin", "uvicorn"])
+def test_answers_do_not_wait_for_delayed_acks(sandbox: Sandbox, server: Backend) -> None:
+    # Without TCP_NODELAY each answer waits ~40 ms for the client's delayed ACK.
+    with sandbox.serve(server=server) as url, httpx.Client(base_url=url) as client:
+        client.get("/events", params={"key": KEY})
+        started = time.monotonic()
+        for _ in range(20):
+            client.get("/events", params={"key": KEY})
+        assert time.monotonic() - started < 0.5

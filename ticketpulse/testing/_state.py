@@ -5,7 +5,95 @@ behind one re-entrant lock: each endpoint runs whole under it, so concurrent
 orders cannot oversell and a reader never sees half an order. Endpoints take
 already-parsed query values (``None`` meaning "missing or not an integer")
 and raise :class:`APIError` with the doc's exact status and body, checked in
-the doc's table order.
+the doc's table order, after authentication.
+
+Sandbox-defined behaviour
+=========================
+
+Where the API doc is silent the sandbox decides as follows (plain-text
+bodies, ``text/plain; charset=utf-8``, like the documented errors).
+
+Requests and routing (``_app``):
+
+- A path that is no endpoint: 404 ``Not found``; a known path with the wrong
+  method: 405 ``Method not allowed`` with an ``Allow`` header. Both are
+  answered before authentication.
+- With several ``key`` parameters the last one counts (as in PHP).
+- Integer query values (``wp_user_id``) must be decimal digits and > 0;
+  anything else counts as missing: 400 ``Wordpress user not specified``.
+  A non-integer ``eventId`` in a path is 404 ``Event not found`` (with the
+  raw segment in ``Event not found (...)`` for personalisation); a
+  non-integer ``userId`` is 404 ``External user has no orders``.
+- Another account's event, ticket or order is "not found" with the doc's
+  wording for that endpoint (``Event not found``, ``Ticket not found``,
+  ``Order not found``); ``User unauthorized for ticket`` for personalisation.
+
+Events and tickets:
+
+- An event's tickets include those of its sub-events (GET tickets, the
+  personalisation scope, ``all_personalized``); a sub-event's id means that
+  sub-event only. GET /users/{userId}/events lists top-level events.
+- A ticket's ``event_name`` and ``event_start_date`` are those of the
+  (sub-)event its ticket type belongs to; ``start_date`` is the ticket type's
+  ``date``, else that event's start. ``first_name``, ``last_name``,
+  ``email`` and ``phone`` are ``null`` until the ticket is personalised.
+- An event's ``stock``: when created without one, what its ticket types and
+  sub-events have left; when created with one, a capacity shared by its own
+  ticket types, reduced by orders and enforced like a ticket type's stock.
+
+Create order (POST /orders/create):
+
+- ``tp_order_id`` that is not an integer: 400 ``Invalid order: tp_order_id
+  must be an integer``. With ``tp_order_id`` the rest of the body is not
+  looked at; an order already Processing stays so (200).
+- ``order_lines`` present but not an array: 400 ``Invalid order: order_lines
+  must be an array`` (missing, null or ``[]``: the doc's 404).
+- A field of the wrong type, or a required line field missing (``name``,
+  ``quantity`` > 0, ``product_id``, ``order_item_type``, ``unit_price``):
+  400 ``Invalid order: <field path> ...``, e.g. ``Invalid order:
+  order_lines[1].quantity is required (a positive integer)``. Booleans are
+  not numbers; ``date_created``/``date_paid`` must parse as ISO 8601.
+- A ``tp_event_ticket_id`` that does not exist or is another account's: 404
+  ``Ticket type not found (<id>)``; a disabled one (``enabled`` false or
+  ``status`` not 1): 400 ``Ticket type not available (<id>)``.
+- Not enough stock: 400 ``Not enough stock for ticket type <id> (requested
+  N, available M)`` (or ``... for event <id> ...`` for an event capacity).
+  Lines of one ticket type add up; an order is placed whole or not at all.
+- New orders are ``pending``; a line without ``tp_event_ticket_id``
+  reserves nothing and makes no ticket. Ids start at 123 (``TP-00123``),
+  ticket references at ``a3f9b``, like the doc's examples.
+
+Personalisation:
+
+- ``tickets`` that is missing, not an array or empty: 400 ``Tickets not
+  specified`` (also for an empty or non-JSON body).
+- Each entry must be an object whose five fields are non-empty strings:
+  400 ``Invalid ticket <i>: <field> must be a non-empty string`` (or
+  ``Invalid ticket <i>: must be an object``).
+- An unknown ticket reference: 400 ``User unauthorized for ticket``; a
+  ticket of another event: 400 ``Ticket does not belong to this event``.
+- Entries are checked in order and all before any change: a refused call
+  changes nothing. ``all_personalized`` covers the orders of the submitted
+  tickets. When an order's last status-1 ticket is personalised, its PDF
+  "e-mail" is recorded in ``Sandbox.outbox``.
+
+Files:
+
+- A ticket's QR exists at status 2, 3 or 4 (not 1, not 5 cancelled). An
+  order's PDF exists once none of its tickets has status 1 and one at least
+  is 2-4; it has a page per such ticket (cancelled ones are left out).
+- ``order_id`` must be the reference (``TP-00123``), not the number.
+- Signed URL ``secret``: a JWT-shaped HS256 token (``eyJ...``) naming the
+  file, expiring 3600 s after issue by the sandbox's clock. On the file
+  host: a missing, tampered or foreign secret is 401 ``Invalid signature``;
+  an expired one 401 ``Link expired``; a file gone since the URL was issued
+  (ticket cancelled) 404 ``File not found``; any other ``/files/`` path 404
+  ``Not found``; a method other than GET 405.
+- The request log shows ``key`` and ``secret`` values as ``***``.
+
+Built-in server: a body over 16 MiB is 413 ``Request body too large``; a
+malformed request gets h11's 4xx; a crash in the sandbox is 500
+``Internal sandbox error: ...`` (in-process, the exception propagates).
 """
 
 from __future__ import annotations
