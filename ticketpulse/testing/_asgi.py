@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, TypeAlias, cast
 
 import anyio
+import anyio.to_thread
 
 from ._app import SandboxApp
 from ._connections import ConnectionCounter
@@ -116,7 +117,11 @@ def make_asgi_app(app: SandboxApp, close_connection: _Closer | None = None) -> A
             scheme=scope.get("scheme", "http"),
             server=_address(scope.get("server")),
         )
-        exchange = app.exchange(request)
+        if request.path.startswith("/files/"):
+            # Rendering a PDF takes milliseconds: keep the other requests going.
+            exchange = await anyio.to_thread.run_sync(app.exchange, request)
+        else:
+            exchange = app.exchange(request)
         if exchange.delay > 0 and not await _pause(exchange.delay, receive):
             return
         response = exchange.response

@@ -62,7 +62,11 @@ class _Connection:
             if request is None:
                 return
             try:
-                exchange = self._app.exchange(request)
+                if request.path.startswith("/files/"):
+                    # Rendering a PDF takes milliseconds: keep the other connections going.
+                    exchange = await asyncio.to_thread(self._app.exchange, request)
+                else:
+                    exchange = self._app.exchange(request)
             except Exception as exc:
                 logger.exception("the sandbox failed on %s %s", request.method, request.path)
                 exchange = Exchange(HTTPResponse.text(500, f"Internal sandbox error: {exc}"))

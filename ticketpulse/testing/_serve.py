@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal
@@ -15,6 +16,8 @@ from ._h11_server import H11Server
 __all__ = ["Backend", "RunningServer", "start_server"]
 
 Backend = Literal["builtin", "uvicorn"]
+
+logger = logging.getLogger("ticketpulse.testing")
 
 _Runner = Callable[
     [SandboxApp, ConnectionCounter, str, int, Callable[[str, int], None], asyncio.Event],
@@ -95,8 +98,10 @@ class RunningServer:
     def _thread_main(self) -> None:
         try:
             asyncio.run(self._main())
-        except BaseException as exc:  # noqa: BLE001 -- re-raised in the starting thread
-            if not self._ready.is_set():
+        except BaseException as exc:  # re-raised in the starting thread, or logged
+            if self._ready.is_set():
+                logger.error("the sandbox's %s server stopped", self.backend, exc_info=exc)
+            else:
                 self._error = exc
         finally:
             self._ready.set()
