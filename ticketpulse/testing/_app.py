@@ -97,7 +97,7 @@ class SandboxApp:
         query_string, query = redact_query(request.query)
         try:
             parsed: Any = json.loads(request.body) if request.body else None
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = None
         return RecordedRequest(
             method=request.method,

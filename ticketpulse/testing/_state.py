@@ -709,7 +709,7 @@ class SandboxState:
                 raise APIError(400, "Wordpress user not specified")
             try:
                 parsed: Any = json.loads(body) if body.strip() else None
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, RecursionError):  # not JSON, or absurdly nested
                 parsed = None
             parsed_object = _object(parsed)
             submitted: Any = None if parsed_object is None else parsed_object.get("tickets")
@@ -751,7 +751,7 @@ class SandboxState:
         with self.lock:
             try:
                 parsed: Any = json.loads(body, parse_float=Decimal) if body.strip() else None
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, RecursionError):  # not JSON, or absurdly nested
                 parsed = None
             data = _object(parsed)
             if data is None:
