@@ -15,8 +15,8 @@ or from a shell: ``python -m ticketpulse.testing``. Pytest fixtures
 ``ticketpulse_async_client`` come with the package.
 
 Where the doc is silent the sandbox decides; every such answer is listed in
-the docstring of ``ticketpulse.testing._state`` (and the module docs of
-``_app``, ``_faults``, ``_asgi``).
+the docstring of ``ticketpulse.testing._state``. Fault kinds are described
+in ``_faults``, and what differs under uvicorn in ``_asgi``.
 
 Names are imported on first use, so importing this package (as pytest does
 for the plugin) costs next to nothing.

@@ -95,7 +95,9 @@ class Respond:
     def answer(self) -> HTTPResponse:
         """The answer sent instead of the API's."""
         body = _as_bytes(self.body)
-        if not body:
+        if self.status in (204, 304):
+            body = b""  # HTTP forbids a body on these
+        elif not body:
             try:
                 body = HTTPStatus(self.status).phrase.encode("ascii")
             except ValueError:
