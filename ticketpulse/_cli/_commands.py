@@ -1,0 +1,550 @@
+"""The commands that call the API: events, user-events, tickets, personalize,
+ticket-url, order-pdf and download-tickets.
+
+Each one asks :meth:`Settings.client` for a blocking ``ticketpulse.Client``,
+makes its calls, and writes the result through :class:`Output`. Failures are
+raised as they are: the group turns them into one line and an exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+import ticketpulse
+from ticketpulse import Event, SignedURL, Ticket, TicketType
+
+from . import _exit
+from ._attendees import COLUMNS, AttendeesFileError, parse_attendees
+from ._downloads import Outcome, download_event_files, file_name
+from ._exit import CliError
+from ._options import EVENT, Command, global_options, pass_settings, user_option
+from ._output import Column, Output, format_date, format_status, status_style
+from ._settings import Settings
+
+__all__ = ["COMMANDS"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# ------------------------------------------------------------------ events
+
+
+@click.command(
+    short_help="Events, sub-events and ticket types of the account.",
+    cls=Command,
+    epilog="""\b
+Examples:
+  ticketpulse events
+  ticketpulse events --json | jq '.[] | {id, name, start_date}'
+  ticketpulse events --sandbox""",
+)
+@global_options(on_group=False)
+@pass_settings
+def events(settings: Settings) -> None:
+    """Every event of the account, with its dates, sub-events and ticket types.
+
+    Sub-events (the dates of a multi-day event) are listed under their event.
+    Ticket types show as "id name price (stock left)"; their ids are the
+    tp_event_ticket_id of an order line.
+    """
+    with settings.client() as client:
+        found = client.get_events()
+    out = Output(json_mode=settings.json)
+    if out.json_mode:
+        out.json(found)
+        return
+    plain = out.plain
+    columns = [Column("ID", numeric=True)]
+    if plain:
+        columns.append(Column("Parent ID"))
+    columns += [
+        Column("Event"),
+        Column("Starts"),
+        Column("Ends"),
+        Column("Where"),
+        Column("Price", numeric=True),
+        Column("Stock", numeric=True),
+        Column("Ticket types"),
+    ]
+    rows: list[list[str]] = []
+    for event in found:
+        rows.append(_event_row(event, plain=plain))
+        for child in event.children:
+            row = [
+                str(child.id),
+                child.name or "",
+                format_date(child.start_date, plain=plain),
+                format_date(child.end_date, plain=plain),
+                child.location or "",
+                _price(child.price),
+                _text(child.stock),
+                _ticket_types(child.tickets, plain=plain),
+            ]
+            if plain:
+                row.insert(1, str(event.id))
+            else:
+                row[1] = f"  ↳ {row[1]}"
+            rows.append(row)
+    out.table(columns, rows)
+    if not found:
+        out.note("No events.")
+
+
+def _event_row(event: Event, *, plain: bool) -> list[str]:
+    row = [
+        str(event.id),
+        event.name or "",
+        format_date(event.start_date, plain=plain),
+        format_date(event.end_date, plain=plain),
+        event.city or "",
+        _price(event.price),
+        _text(event.stock),
+        _ticket_types(event.tickets, plain=plain),
+    ]
+    if plain:
+        row.insert(1, "")
+    return row
+
+
+def _ticket_types(types: Sequence[TicketType], *, plain: bool) -> str:
+    shown: list[str] = []
+    for ticket_type in types:
+        stock = "sold out" if ticket_type.stock == 0 else f"{_text(ticket_type.stock)} left"
+        text = f"{ticket_type.id} {ticket_type.name or ''} {_price(ticket_type.price)} ({stock})"
+        if ticket_type.enabled is False:
+            text += " disabled"
+        shown.append(" ".join(text.split()))
+    return ("; " if plain else "\n").join(shown)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _price(value: Decimal | None) -> str:
+    """At least two decimals, as prices are written (89.5 -> 89.50); never rounded."""
+    if value is None:
+        return ""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        value = value.quantize(_CENTS)
+    return str(value)
+
+
+_CENTS = Decimal("0.01")
+
+
+# ------------------------------------------------------------------ user-events
+
+
+@click.command(
+    "user-events",
+    short_help="Events a user bought tickets for.",
+    cls=Command,
+    epilog="""\b
+Examples:
+  ticketpulse user-events 789
+  ticketpulse user-events 789 --json
+  ticketpulse user-events 789 --sandbox""",
+)
+@click.argument("user_id", metavar="USER", type=click.IntRange(min=1))
+@global_options(on_group=False)
+@pass_settings
+def user_events(settings: Settings, user_id: int) -> None:
+    """The events USER (your platform's user id) bought tickets for.
+
+    A user without orders has no events (an empty list, exit code 0).
+    """
+    with settings.client(user_id) as client:
+        found = client.get_user_events(user_id)
+    out = Output(json_mode=settings.json)
+    if out.json_mode:
+        out.json(found)
+        return
+    rows = [[str(e.id), e.name or "", format_date(e.start_date, plain=out.plain)] for e in found]
+    out.table([Column("ID", numeric=True), Column("Event"), Column("Starts")], rows)
+    if not found:
+        out.note(f"User {user_id} has no orders.")
+
+
+# ------------------------------------------------------------------ tickets
+
+
+@click.command(
+    short_help="A user's tickets for an event.",
+    cls=Command,
+    epilog="""\b
+Examples:
+  ticketpulse tickets 12 --user 789
+  ticketpulse tickets 12 --user 789 --json | jq -r '.[] | select(.status == 1) | .id'
+  ticketpulse tickets 12 --user 789 --sandbox""",
+)
+@click.argument("event_id", metavar="EVENT", type=EVENT)
+@user_option
+@global_options(on_group=False)
+@pass_settings
+def tickets(settings: Settings, event_id: int, user_id: int) -> None:
+    """USER's tickets for EVENT, with their status and attendee details.
+
+    Status "created" means awaiting personalisation (see personalize); an
+    "active" ticket has its QR code. The ticket column is the reference that
+    ticket-url and the CSV of personalize take.
+    """
+    with settings.client(user_id) as client:
+        found = client.get_event_tickets(event_id, user_id=user_id)
+    out = Output(json_mode=settings.json)
+    if out.json_mode:
+        out.json(found)
+        return
+    out.table(
+        [
+            Column("Ticket"),
+            Column("Order"),
+            Column("Type"),
+            Column("Status"),
+            Column("Attendee"),
+            Column("Email"),
+            Column("Phone"),
+            Column("Starts"),
+        ],
+        [_ticket_row(ticket, plain=out.plain) for ticket in found],
+    )
+    if not found:
+        out.note(f"User {user_id} has no tickets for event {event_id}.")
+
+
+def _ticket_row(ticket: Ticket, *, plain: bool) -> list[Any]:
+    from rich.text import Text
+
+    status = format_status(ticket.status)
+    attendee = " ".join(filter(None, [ticket.first_name, ticket.last_name]))
+    return [
+        ticket.id,
+        ticket.order_id or "",
+        ticket.name or "",
+        status if plain else Text(status, style=status_style(ticket.status)),
+        attendee,
+        ticket.email or "",
+        ticket.phone or "",
+        format_date(ticket.start_date or ticket.event_start_date, plain=plain),
+    ]
+
+
+# ------------------------------------------------------------------ personalize
+
+
+@click.command(
+    short_help="Personalise a user's tickets from a CSV file.",
+    cls=Command,
+    epilog="""\b
+Example attendees.csv (comma, semicolon or tab separated; UTF-8):
+  ticket_id,first_name,last_name,email,tel
+  e0705,Ann,Smith,ann@example.com,+31611111111
+  7eaba,Bob,Jones,bob@example.com,+31622222222
+
+\b
+Examples:
+  ticketpulse personalize 12 --user 789 --csv attendees.csv
+  ticketpulse personalize 12 --user 789 --csv attendees.csv --dry-run
+  ticketpulse personalize 12 --user 789 --csv attendees.csv --sandbox""",
+)
+@click.argument("event_id", metavar="EVENT", type=EVENT)
+@user_option
+@click.option(
+    "--csv",
+    "csv_path",
+    required=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help=f"Attendees, one ticket a row; columns {', '.join(COLUMNS)} ('-' reads stdin).",
+)
+@click.option("--dry-run", is_flag=True, help="Check the file and show the rows; send nothing.")
+@global_options(on_group=False)
+@pass_settings
+def personalize(
+    settings: Settings, event_id: int, user_id: int, csv_path: Path, dry_run: bool
+) -> None:
+    """Give USER's tickets for EVENT their attendees, from a CSV file.
+
+    The whole file is checked first: a row with a missing or empty field is
+    reported with its line number and nothing is sent. Tickets no longer
+    awaiting personalisation are left as they are by the API, so sending the
+    same file again is safe. Once all tickets of an order are personalised,
+    the order's PDF is generated (see order-pdf, download-tickets).
+    """
+    data = _read_input(csv_path)
+    try:
+        attendees = parse_attendees(data, "stdin" if str(csv_path) == "-" else str(csv_path))
+    except AttendeesFileError as exc:
+        raise CliError(f"{exc} — nothing was sent", _exit.USAGE) from None
+    out = Output(json_mode=settings.json)
+    if dry_run:
+        if out.json_mode:
+            out.json(attendees)
+        else:
+            out.table(
+                [Column(c) for c in ("Ticket", "First name", "Last name", "Email", "Tel")],
+                [[a.ticket_id, a.first_name, a.last_name, a.email, a.tel] for a in attendees],
+            )
+            out.note(f"{_tickets(len(attendees))} checked; nothing was sent (--dry-run).")
+        return
+    with settings.client(user_id) as client:
+        result = client.personalize_tickets(event_id, user_id=user_id, tickets=attendees)
+    if out.json_mode:
+        out.json(result)
+        return
+    out.table(
+        [Column(c) for c in ("Ticket", "First name", "Last name", "Email", "Tel")],
+        [[a.ticket_id, a.first_name, a.last_name, a.email, a.tel] for a in result.tickets],
+    )
+    if result.all_personalized:
+        out.note(
+            f"Sent {_tickets(len(attendees))}. All tickets of the order are personalised: "
+            "its PDF is ready (ticketpulse order-pdf / download-tickets)."
+        )
+    else:
+        out.note(
+            f"Sent {_tickets(len(attendees))}. Some tickets of the order still await "
+            "personalisation: its PDF is not generated yet."
+        )
+
+
+def _tickets(count: int) -> str:
+    return f"{count} ticket" if count == 1 else f"{count} tickets"
+
+
+def _read_input(path: Path) -> bytes:
+    if str(path) == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file", _exit.USAGE) from None
+
+
+# ------------------------------------------------------------------ ticket-url, order-pdf
+
+
+def _download_option(what: str) -> Callable[[F], F]:
+    return click.option(
+        "--download",
+        "destination",
+        metavar="PATH",
+        type=click.Path(path_type=Path),
+        help=f"Also download the {what} to PATH (a file, or a directory to save it in "
+        "as the reference's name). An existing file is replaced.",
+    )
+
+
+@click.command(
+    "ticket-url",
+    short_help="Signed URL of a ticket's QR code (--download to save it).",
+    cls=Command,
+    epilog="""\b
+Examples:
+  ticketpulse ticket-url a3f9b --user 789
+  ticketpulse ticket-url a3f9b --user 789 --download tickets/     # tickets/a3f9b.png
+  ticketpulse ticket-url a3f9b --user 789 --sandbox""",
+)
+@click.argument("ticket_id", metavar="TICKET")
+@user_option
+@_download_option("QR image")
+@global_options(on_group=False)
+@pass_settings
+def ticket_url(settings: Settings, ticket_id: str, user_id: int, destination: Path | None) -> None:
+    """The signed URL of TICKET's QR code image (valid for one hour).
+
+    TICKET is a ticket reference from the tickets command. The QR code exists
+    once the ticket is personalised (exit code 6 before that).
+    """
+    _signed_file(settings, user_id, ticket_id, ".png", destination)
+
+
+@click.command(
+    "order-pdf",
+    short_help="Signed URL of an order's PDF (--download to save it).",
+    cls=Command,
+    epilog="""\b
+Examples:
+  ticketpulse order-pdf TP-00123 --user 789
+  ticketpulse order-pdf TP-00123 --user 789 --download .     # ./TP-00123.pdf
+  ticketpulse order-pdf TP-00123 --user 789 --sandbox""",
+)
+@click.argument("order_id", metavar="ORDER")
+@user_option
+@_download_option("PDF")
+@global_options(on_group=False)
+@pass_settings
+def order_pdf(settings: Settings, order_id: str, user_id: int, destination: Path | None) -> None:
+    """The signed URL of ORDER's ticket PDF (valid for one hour).
+
+    ORDER is an order reference (like TP-00123) from the tickets command. The
+    PDF exists once every ticket of the order is personalised (exit code 6
+    before that).
+    """
+    _signed_file(settings, user_id, order_id, ".pdf", destination)
+
+
+def _signed_file(
+    settings: Settings, user_id: int, reference: str, suffix: str, destination: Path | None
+) -> None:
+    target: Path | None = None
+    if destination is not None:
+        target = destination / file_name(reference, suffix) if destination.is_dir() else destination
+        if not target.parent.is_dir():
+            raise CliError(f"--download: no such directory: {target.parent}", _exit.USAGE)
+    with settings.client(user_id) as client:
+        url: SignedURL
+        if suffix == ".png":
+            url = client.get_ticket_url(reference, user_id=user_id)
+        else:
+            url = client.get_order_pdf_url(reference, user_id=user_id)
+        written = client.download(url, target) if target is not None else None
+    out = Output(json_mode=settings.json)
+    if out.json_mode:
+        data: dict[str, Any] = {"url": url.url, "expires_at": url.expires_at}
+        if written is not None:
+            data["path"] = str(written)
+        out.json(data)
+        return
+    if written is not None:
+        out.line(str(written))
+        return
+    out.line(url.url)
+    out.note(f"Valid until {format_date(url.expires_at, plain=False)}.")
+
+
+# ------------------------------------------------------------------ download-tickets
+
+
+@click.command(
+    "download-tickets",
+    short_help="Download every QR code and order PDF of an event.",
+    cls=Command,
+    epilog="""\b
+Files: <ticket>.png per ticket with a QR code (active, scanned in or out),
+<order>.pdf per order whose tickets are all personalised. Others are listed
+as "unavailable"; files already in DIR are "skipped", so running the command
+again fetches only what is missing.
+
+\b
+Examples:
+  ticketpulse download-tickets 12 --user 789 --out tickets/
+  ticketpulse download-tickets 12 --user 789 --out tickets/ --json
+  ticketpulse download-tickets 12 --user 789 --out demo/ --sandbox""",
+)
+@click.argument("event_id", metavar="EVENT", type=EVENT)
+@user_option
+@click.option(
+    "--out",
+    "directory",
+    required=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to save the files in (created if missing).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    metavar="N",
+    help="Files fetched at once.",
+)
+@global_options(on_group=False)
+@pass_settings
+def download_tickets(
+    settings: Settings, event_id: int, user_id: int, directory: Path, concurrency: int
+) -> None:
+    """Download the QR codes and order PDFs of USER's tickets for EVENT into DIR.
+
+    Fetched concurrently, with a progress bar on a terminal. Each file is
+    written under a temporary name and renamed when complete: an interrupted
+    run leaves no partial file. Exit code: 0 when every available file is in
+    DIR, else that of the first failure (e.g. 5 for the network).
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    out = Output(json_mode=settings.json)
+    directory.mkdir(parents=True, exist_ok=True)
+    with settings.client(user_id) as client:
+        found = client.get_event_tickets(event_id, user_id=user_id)
+        progress = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=out.stderr,
+            transient=True,
+            disable=not out.stderr.is_terminal,
+        )
+        task = progress.add_task("Downloading", total=None)
+        with progress:
+            outcomes = download_event_files(
+                client,
+                found,
+                directory,
+                user_id=user_id,
+                concurrency=concurrency,
+                started=lambda total: progress.update(task, total=total),
+                advance=lambda: progress.advance(task),
+            )
+    _report_downloads(out, outcomes, directory)
+
+
+def _report_downloads(out: Output, outcomes: list[Outcome], directory: Path) -> None:
+    from rich.text import Text
+
+    if out.json_mode:
+        out.json([outcome.as_json() for outcome in outcomes])
+    else:
+        styles = {"downloaded": "green", "skipped": "dim", "unavailable": "yellow", "failed": "red"}
+        out.table(
+            [
+                Column("File"),
+                Column("Kind"),
+                Column("Reference"),
+                Column("Status"),
+                Column("Detail"),
+            ],
+            [
+                [
+                    str(o.path),
+                    "QR code" if o.kind == "qr" else "order PDF",
+                    o.reference,
+                    o.status if out.plain else Text(o.status, style=styles[o.status]),
+                    o.detail,
+                ]
+                for o in outcomes
+            ],
+        )
+    counts = {status: sum(1 for o in outcomes if o.status == status) for status in _STATUSES}
+    if not outcomes:
+        out.note("No tickets: nothing to download.")
+    else:
+        out.note(
+            f"{counts['downloaded']} downloaded, {counts['skipped']} skipped (already present), "
+            f"{counts['unavailable']} unavailable, {counts['failed']} failed — in {directory}"
+        )
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        first = failed[0]
+        code = _exit.API_ERROR
+        if isinstance(first.error, ticketpulse.TicketPulseError):
+            code = _exit.describe(first.error)[0]
+        raise CliError(
+            f"{len(failed)} of {len(outcomes)} files failed (first: {first.path.name}: "
+            f"{first.detail})",
+            code,
+        )
+
+
+_STATUSES = ("downloaded", "skipped", "unavailable", "failed")
+
+
+COMMANDS = [events, user_events, tickets, personalize, ticket_url, order_pdf, download_tickets]
