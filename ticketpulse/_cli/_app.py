@@ -54,8 +54,8 @@ class _Group(click.Group):
 
 def _fail(ctx: click.Context, message: str, code: int) -> None:
     settings = ctx.find_object(Settings)
-    secret = settings.api_key if settings is not None else None
-    click.echo(f"ticketpulse: error: {_exit.scrub(message, secret)}", err=True)
+    secrets = settings.secrets() if settings is not None else []
+    click.echo(f"ticketpulse: error: {_exit.scrub(message, secrets)}", err=True)
     ctx.exit(code)
 
 

@@ -7,6 +7,8 @@ key from anything else as a last guard).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import ticketpulse
 
 __all__ = [
@@ -85,10 +87,11 @@ def describe(error: ticketpulse.TicketPulseError) -> tuple[int, str]:
     return API_ERROR, _one_line(str(error))
 
 
-def scrub(text: str, secret: str | None) -> str:
-    """``text`` with every occurrence of ``secret`` replaced by ``***``."""
-    if secret:
-        text = text.replace(secret, "***")
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
     return text
 
 

@@ -36,10 +36,9 @@ def _wait_until_interrupted() -> None:
     epilog="""\b
 Examples:
   ticketpulse sandbox --port 8000 --user 789
-  # then, in another terminal:
-  export TICKETPULSE_BASE_URL=http://127.0.0.1:8000/tp-api
-  export TICKETPULSE_API_KEY=tp_demo_0123456789abcdef
-  ticketpulse tickets 12 --user 789""",
+  # then, in another terminal, export the two variables it prints and:
+  ticketpulse tickets 12 --user 789
+  ticketpulse sandbox --port 0 --json     # {"base_url": ..., "api_key": ...}""",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(

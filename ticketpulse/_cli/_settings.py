@@ -77,6 +77,12 @@ class Settings:
     timeout: float | None = None
     max_retries: int | None = None
     sandbox: Sandbox | None = field(default=None, repr=False)
+    # The key a client was made with (a sandbox's by default): never printed either.
+    _key_in_use: str | None = field(default=None, repr=False)
+
+    def secrets(self) -> list[str]:
+        """Every key this run knows, for scrubbing messages."""
+        return [key for key in (self.api_key, self._key_in_use) if key]
 
     def _client_options(self) -> _ClientOptions:
         options: _ClientOptions = {}
@@ -101,6 +107,7 @@ class Settings:
             raise CliError(
                 "no API key: pass --api-key or set TICKETPULSE_API_KEY (or try --sandbox)", AUTH
             )
+        self._key_in_use = self.api_key
         with ticketpulse.Client(
             self.api_key, base_url=self.base_url, **self._client_options()
         ) as client:
@@ -121,6 +128,7 @@ class Settings:
         # environment's (a live key has no business here).
         explicit = self.api_key_on_command_line or (not self.use_sandbox and self.api_key)
         api_key = self.api_key if explicit and self.api_key else sandbox.api_key
+        self._key_in_use = api_key
         # Our own httpx client on the sandbox's transport, so that we close it.
         with (
             httpx.Client(transport=sandbox.transport()) as http,
