@@ -1,0 +1,330 @@
+"""Bulk ticket URLs over loopback (targets 1-3): the SDK against hand-written loops.
+
+Every variant fetches the signed URL of each of N tickets from the benchmark
+server (``benchmarks.server``) at a given concurrency, and every answer is
+checked: one URL string per id, in input order, naming that ticket. Before
+its timed run each variant makes ``2 x concurrency`` untimed requests on the
+same client, so that the timed run starts with its connections open.
+
+Variants:
+
+- ``aiohttp``: hand-written aiohttp: one ``ClientSession`` with a
+  ``TCPConnector(limit=concurrency)``, an ``asyncio.Semaphore``,
+  ``session.get(url, params=...)`` and ``await resp.json()``;
+- ``httpx``: hand-written ``httpx.AsyncClient`` with its pool sized to the
+  concurrency, a semaphore, ``client.get(url, params=...)`` and ``.json()``;
+- ``sdk-async``: ``ticketpulse.AsyncClient().get_ticket_urls`` (the default);
+- ``sdk-aiohttp``: ``ticketpulse.AiohttpClient().get_ticket_urls`` when the
+  SDK has it ("not available" otherwise);
+- ``sdk-blocking``: ``ticketpulse.Client().get_ticket_urls``.
+
+Modes: ``zero`` (the server answers at once: requests per second) and
+``latency`` (the server waits ``delay_ms`` before each answer: efficiency =
+(N x delay / concurrency) / measured time, 1.0 being perfect overlap).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import ticketpulse
+
+from ._common import ServerProcess, machine_busy
+
+__all__ = ["VARIANTS", "available", "run_bulk", "throughput_probe"]
+
+Variant = Callable[["Target", list[str], int, "Timer"], Awaitable[list[Any]] | list[Any]]
+
+
+class Target:
+    """Where and what to ask: the server's base URL, the key and the user."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        self.base_url = server.base_url
+        self.url = server.base_url + "/users/get-ticket"
+        self.key = server.key
+        self.user_id = server.user_id
+
+
+class Timer:
+    """Times the measured part of a run, with the client's and the server's CPU time."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        self.server = server
+        self.elapsed = 0.0
+        self.client_cpu = 0.0
+        self.server_cpu = 0.0
+        self.server_requests: dict[str, int] = {}
+        self.other_cpu: float | None = None
+
+    def start(self) -> None:
+        self._server_before = self.server.control("stats")  # also clears the warm-up's log
+        self._cpu_before = time.process_time()
+        self._busy_before = machine_busy()
+        self._t0 = time.perf_counter()
+
+    def stop(self) -> None:
+        self.elapsed = time.perf_counter() - self._t0
+        self.client_cpu = time.process_time() - self._cpu_before
+        busy = machine_busy()
+        after = self.server.control("stats")
+        self.server_cpu = after["cpu"] - self._server_before["cpu"]
+        if busy is not None and self._busy_before is not None:
+            # CPU the rest of the machine used meanwhile (other users' work), in cores x s
+            self.other_cpu = max(0.0, busy - self._busy_before - self.client_cpu - self.server_cpu)
+        self.server_requests = after["statuses"]
+
+
+def _warm(ids: list[str], concurrency: int) -> list[str]:
+    return ids[: min(len(ids), 2 * concurrency)]
+
+
+async def raw_aiohttp(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
+    import aiohttp
+
+    user = str(target.user_id)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def one(ticket_id: str) -> Any:
+            params = {"wp_user_id": user, "ticket_id": ticket_id, "key": target.key}
+            async with semaphore, session.get(target.url, params=params) as response:
+                if response.status != 200:
+                    raise RuntimeError(f"{response.status} for {ticket_id}")
+                return await response.json()
+
+        await asyncio.gather(*(one(i) for i in _warm(ids, concurrency)))
+        timer.start()
+        urls = await asyncio.gather(*(one(i) for i in ids))
+        timer.stop()
+    return urls
+
+
+async def raw_httpx(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
+    import httpx
+
+    user = str(target.user_id)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits) as client:
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def one(ticket_id: str) -> Any:
+            params = {"wp_user_id": user, "ticket_id": ticket_id, "key": target.key}
+            async with semaphore:
+                response = await client.get(target.url, params=params)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{response.status_code} for {ticket_id}")
+                return response.json()
+
+        await asyncio.gather(*(one(i) for i in _warm(ids, concurrency)))
+        timer.start()
+        urls = await asyncio.gather(*(one(i) for i in ids))
+        timer.stop()
+    return urls
+
+
+async def sdk_async(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
+    async with ticketpulse.AsyncClient(target.key, base_url=target.base_url) as client:
+        await client.get_ticket_urls(
+            _warm(ids, concurrency), user_id=target.user_id, concurrency=concurrency
+        )
+        timer.start()
+        urls = await client.get_ticket_urls(ids, user_id=target.user_id, concurrency=concurrency)
+        timer.stop()
+    return [u.url for u in urls]
+
+
+async def sdk_aiohttp(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
+    client_type: Any = getattr(ticketpulse, "AiohttpClient", None)
+    if client_type is None:
+        raise RuntimeError("ticketpulse.AiohttpClient is not available")
+    async with client_type(target.key, base_url=target.base_url) as client:
+        await client.get_ticket_urls(
+            _warm(ids, concurrency), user_id=target.user_id, concurrency=concurrency
+        )
+        timer.start()
+        urls = await client.get_ticket_urls(ids, user_id=target.user_id, concurrency=concurrency)
+        timer.stop()
+    return [u.url for u in urls]
+
+
+def sdk_blocking(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
+    with ticketpulse.Client(target.key, base_url=target.base_url) as client:
+        client.get_ticket_urls(
+            _warm(ids, concurrency), user_id=target.user_id, concurrency=concurrency
+        )
+        timer.start()
+        urls = client.get_ticket_urls(ids, user_id=target.user_id, concurrency=concurrency)
+        timer.stop()
+    return [u.url for u in urls]
+
+
+VARIANTS: dict[str, Variant] = {
+    "aiohttp": raw_aiohttp,
+    "httpx": raw_httpx,
+    "sdk-async": sdk_async,
+    "sdk-aiohttp": sdk_aiohttp,
+    "sdk-blocking": sdk_blocking,
+}
+DESCRIPTIONS = {
+    "aiohttp": "hand-written aiohttp + asyncio.Semaphore",
+    "httpx": "hand-written httpx.AsyncClient + asyncio.Semaphore",
+    "sdk-async": "ticketpulse.AsyncClient.get_ticket_urls (default, httpx)",
+    "sdk-aiohttp": "ticketpulse.AiohttpClient.get_ticket_urls",
+    "sdk-blocking": "ticketpulse.Client.get_ticket_urls (threads)",
+}
+
+
+def available(name: str) -> bool:
+    """Whether a variant can run with the installed SDK."""
+    if name == "sdk-aiohttp":
+        return getattr(ticketpulse, "AiohttpClient", None) is not None
+    return True
+
+
+def _check(name: str, ids: Sequence[str], urls: Sequence[Any], timer: Timer) -> None:
+    if len(urls) != len(ids):
+        raise AssertionError(f"{name}: {len(urls)} answers for {len(ids)} ids")
+    for ticket_id, url in zip(ids, urls, strict=True):
+        if not isinstance(url, str) or f"/ticket_{ticket_id}.png?secret=" not in url:
+            raise AssertionError(f"{name}: wrong answer for {ticket_id}: {url!r}")
+    if timer.server_requests != {"200": len(ids)}:
+        raise AssertionError(
+            f"{name}: the server saw {timer.server_requests} for {len(ids)} requests"
+        )
+
+
+def run_once(
+    name: str, server: ServerProcess, ids: list[str], concurrency: int, delay_ms: float
+) -> dict[str, Any]:
+    """One checked, timed run of a variant."""
+    target = Target(server)
+    timer = Timer(server)
+    variant = VARIANTS[name]
+    result = variant(target, ids, concurrency, timer)
+    urls = asyncio.run(result) if asyncio.iscoroutine(result) else result
+    assert isinstance(urls, list)
+    _check(name, ids, urls, timer)
+    elapsed = timer.elapsed
+    ideal = len(ids) * delay_ms / 1000 / concurrency
+    return {
+        "variant": name,
+        "n": len(ids),
+        "concurrency": concurrency,
+        "seconds": elapsed,
+        "rps": len(ids) / elapsed,
+        "efficiency": ideal / elapsed if delay_ms else None,
+        "client_cpu": timer.client_cpu / elapsed,
+        "server_cpu": timer.server_cpu / elapsed,
+        "other_cpu": None if timer.other_cpu is None else timer.other_cpu / elapsed,
+    }
+
+
+def run_bulk(
+    server: ServerProcess,
+    *,
+    variants: Sequence[str],
+    concurrencies: Sequence[int],
+    rounds: int,
+    delay_ms: float,
+    latency_waves: int,
+    progress: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Both modes, every concurrency: a warm-up, then ``rounds`` interleaved rounds.
+
+    In a round every variant runs once, one after the other; the starting
+    variant rotates from round to round so that none always follows the same
+    one. In latency mode a run is capped at ``latency_waves x concurrency``
+    requests (at most N), so that low concurrencies take seconds, not minutes.
+    """
+    runnable = [v for v in variants if available(v)]
+    records: list[dict[str, Any]] = []
+    for mode, delay in (("zero", 0.0), ("latency", delay_ms)):
+        server.set_delay(delay)
+        for concurrency in concurrencies:
+            n = (
+                len(server.ids)
+                if mode == "zero"
+                else min(len(server.ids), latency_waves * concurrency)
+            )
+            ids = server.ids[:n]
+            for name in runnable:  # warm-up, not recorded
+                run_once(name, server, ids[: min(n, 1000)], concurrency, delay)
+            for round_index in range(rounds):
+                shift = round_index % len(runnable)
+                for name in runnable[shift:] + runnable[:shift]:
+                    record = run_once(name, server, ids, concurrency, delay)
+                    record.update(mode=mode, round=round_index, delay_ms=delay)
+                    records.append(record)
+                progress(
+                    f"  bulk {mode:7} c={concurrency:<3} round {round_index + 1}/{rounds}: "
+                    + "  ".join(
+                        f"{r['variant']} {r['rps']:.0f}/s"
+                        + (f" eff {r['efficiency']:.2f}" if r["efficiency"] else "")
+                        for r in records
+                        if r["mode"] == mode
+                        and r["concurrency"] == concurrency
+                        and r["round"] == round_index
+                    )
+                )
+    server.set_delay(0)
+    return {
+        "variants": {name: DESCRIPTIONS[name] for name in variants},
+        "not_available": [v for v in variants if not available(v)],
+        "delay_ms": delay_ms,
+        "latency_waves": latency_waves,
+        "records": records,
+    }
+
+
+async def _probe(url: str, params: list[dict[str, str]], concurrency: int) -> float:
+    import aiohttp
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def one(query: dict[str, str]) -> None:
+            async with semaphore, session.get(url, params=query) as response:
+                await response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"{response.status} from {url}")
+
+        await asyncio.gather(*(one(q) for q in params[: 2 * concurrency]))
+        start = time.perf_counter()
+        await asyncio.gather(*(one(q) for q in params))
+        return len(params) / (time.perf_counter() - start)
+
+
+def throughput_probe(
+    server: ServerProcess, n: int, concurrency: int, *, ping: bool = False
+) -> dict[str, float]:
+    """Hand-written aiohttp against get-ticket (or ``/_bench/ping``): req/s and server CPU."""
+    ids = server.ids[:n]
+    if ping:
+        url = server.origin + "/_bench/ping"
+        params = [{"i": str(i)} for i in range(n)]
+    else:
+        url = server.base_url + "/users/get-ticket"
+        user = str(server.user_id)
+        params = [{"wp_user_id": user, "ticket_id": i, "key": server.key} for i in ids]
+    before = server.control("stats")
+    cpu = time.process_time()
+    busy = machine_busy()
+    rps = asyncio.run(_probe(url, params, concurrency))
+    client_cpu = time.process_time() - cpu
+    busy_after = machine_busy()
+    after = server.control("stats")
+    seconds = after["clock"] - before["clock"]
+    server_cpu = after["cpu"] - before["cpu"]
+    other = None
+    if busy is not None and busy_after is not None:
+        other = max(0.0, busy_after - busy - client_cpu - server_cpu) / seconds
+    return {
+        "rps": rps,
+        "server_cpu": server_cpu / seconds,
+        "client_cpu": client_cpu / seconds,
+        "other_cpu": other,
+    }

@@ -1,0 +1,640 @@
+"""Run the benchmark suite: ``nox -s bench`` or ``python -m benchmarks.run [--quick]``.
+
+Prints one table of medians and ratios (with min-max) against the targets of
+issue 4, with the machine it ran on, and writes the raw results to
+``benchmarks/results/<name>.json`` and a chart to ``<name>.png`` (``latest``
+for a full run, ``quick`` for ``--quick`` or ``--only``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import bulk, imports, overhead, parse
+from ._common import (
+    CLIENT_CPU,
+    ROOT,
+    SERVER_CPU,
+    ServerProcess,
+    can_pin,
+    machine,
+    pin,
+    summary,
+)
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PARTS = ("server", "bulk", "overhead", "parse", "memory", "import")
+SDK_VARIANTS = ("sdk-async", "sdk-aiohttp", "sdk-blocking")
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+# ---------------------------------------------------------------------- running
+
+
+def choose_server(
+    app: str, n: int, requested: str, probe_n: int, cpu: int | None
+) -> tuple[ServerProcess, dict[str, Any]]:
+    """Start the benchmark server; with ``auto``, the faster of granian and uvicorn.
+
+    The candidates serve the same app; hand-written aiohttp at concurrency 64
+    is run against them in turn (three times each, interleaved), and the one
+    with the higher median throughput is kept.
+    """
+    candidates = ["granian", "uvicorn"] if requested == "auto" else [requested]
+    servers = {name: ServerProcess(name, n, cpu=cpu, app=app) for name in candidates}
+    report: dict[str, Any] = {"app": app, "probe_requests": probe_n, "candidates": {}}
+    try:
+        if len(servers) > 1:
+            probes: dict[str, list[dict[str, float]]] = {name: [] for name in servers}
+            for _ in range(3):
+                for name, server in servers.items():
+                    probes[name].append(bulk.throughput_probe(server, probe_n, 64))
+            for name, runs in probes.items():
+                report["candidates"][name] = {
+                    "rps": summary([r["rps"] for r in runs]),
+                    "runs": runs,
+                }
+                log(
+                    f"  server {name:8} ({app}): "
+                    f"{report['candidates'][name]['rps']['median']:.0f} req/s (aiohttp, c=64)"
+                )
+            chosen = max(servers, key=lambda k: report["candidates"][k]["rps"]["median"])
+        else:
+            chosen = candidates[0]
+        report["chosen"] = chosen
+        for name, server in servers.items():
+            if name != chosen:
+                server.stop()
+        return servers[chosen], report
+    except BaseException:
+        for server in servers.values():
+            server.stop()
+        raise
+
+
+def server_ceilings(server: ServerProcess, n: int, probe_n: int, cpu: int | None) -> dict[str, Any]:
+    """What the chosen server can do: the benchmark app, a bare answer, the live sandbox.
+
+    Each is hit by hand-written aiohttp at concurrency 64; the CPU each side
+    used (in cores) tells who limits: a side near 1.0 is saturated.
+    """
+    results: dict[str, list[dict[str, float]]] = {"app": [], "ping": [], "live sandbox": []}
+    live: ServerProcess | None = None
+    if server.app != "sandbox":
+        live = ServerProcess(server.server, n, cpu=cpu, app="sandbox")
+    try:
+        for _ in range(3):
+            results["app"].append(bulk.throughput_probe(server, probe_n, 64))
+            results["ping"].append(bulk.throughput_probe(server, probe_n, 64, ping=True))
+            results["live sandbox"].append(bulk.throughput_probe(live or server, probe_n, 64))
+    finally:
+        if live is not None:
+            live.stop()
+    out: dict[str, Any] = {}
+    for name, runs in results.items():
+        out[name] = {
+            key: statistics.median(r[key] for r in runs if r[key] is not None)
+            for key in ("rps", "server_cpu", "client_cpu", "other_cpu")
+            if any(r[key] is not None for r in runs)
+        }
+        out[name]["runs"] = runs
+        log(
+            f"  ceiling {name:12}: {out[name]['rps']:.0f} req/s, server CPU "
+            f"{out[name]['server_cpu']:.2f}, client CPU {out[name]['client_cpu']:.2f} cores"
+        )
+    return out
+
+
+def run_memory(ids: int, concurrency: int) -> dict[str, Any]:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.memory",
+            "--ids",
+            str(ids),
+            "--concurrency",
+            str(concurrency),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    log(
+        f"  memory: {result['growth_mb']:.1f} MB growth over {result['baseline_mb']:.1f} MB "
+        f"({ids} ids, concurrency {concurrency}, {result['seconds']:.0f} s)"
+    )
+    return result
+
+
+# ---------------------------------------------------------------------- analysis
+
+
+def _records(results: dict[str, Any], mode: str, concurrency: int, variant: str) -> list[Any]:
+    return sorted(
+        (
+            r
+            for r in results["bulk"]["records"]
+            if r["mode"] == mode and r["concurrency"] == concurrency and r["variant"] == variant
+        ),
+        key=lambda r: r["round"],
+    )
+
+
+def _metric(mode: str) -> str:
+    return "rps" if mode == "zero" else "efficiency"
+
+
+def bulk_stat(results: dict[str, Any], mode: str, c: int, variant: str) -> dict[str, float] | None:
+    runs = _records(results, mode, c, variant)
+    return summary([r[_metric(mode)] for r in runs]) if runs else None
+
+
+def bulk_ratio(
+    results: dict[str, Any], mode: str, c: int, variant: str, reference: str
+) -> dict[str, float] | None:
+    """Per-round ratios variant / reference (throughput; efficiency is proportional)."""
+    a, b = _records(results, mode, c, variant), _records(results, mode, c, reference)
+    pairs = {r["round"]: r for r in b}
+    ratios = [r["rps"] / pairs[r["round"]]["rps"] for r in a if r["round"] in pairs]
+    return summary(ratios) if ratios else None
+
+
+def fastest_sdk(results: dict[str, Any], mode: str, c: int) -> str | None:
+    best, best_value = None, -1.0
+    for variant in SDK_VARIANTS:
+        stat = bulk_stat(results, mode, c, variant)
+        if stat is not None and stat["median"] > best_value:
+            best, best_value = variant, stat["median"]
+    return best
+
+
+def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target of issue 4: the figure, the threshold, and whether it is met."""
+    targets: list[dict[str, Any]] = []
+
+    def add(
+        number: str,
+        text: str,
+        stat: dict[str, float] | None,
+        op: str,
+        threshold: float,
+        note: str = "",
+        value: float | None = None,
+    ) -> None:
+        figure = value if value is not None else (stat["median"] if stat else None)
+        met = None
+        if figure is not None:
+            met = figure >= threshold if op == ">=" else figure <= threshold
+        targets.append(
+            {
+                "target": number,
+                "what": text,
+                "median": figure,
+                "min": stat["min"] if stat else None,
+                "max": stat["max"] if stat else None,
+                "op": op,
+                "threshold": threshold,
+                "met": met,
+                "note": note,
+            }
+        )
+
+    if "bulk" in results:
+        cs = sorted({r["concurrency"] for r in results["bulk"]["records"]})
+        top, low = max(cs), min(cs)
+        best = fastest_sdk(results, "zero", top)
+        if best is not None:
+            add(
+                "1a",
+                f"fastest SDK ({best}) / aiohttp, zero delay, c={top}",
+                bulk_ratio(results, "zero", top, best, "aiohttp"),
+                ">=",
+                0.9,
+            )
+        add(
+            "1b",
+            f"sdk-async / httpx, zero delay, c={top}",
+            bulk_ratio(results, "zero", top, "sdk-async", "httpx"),
+            ">=",
+            1.0,
+        )
+        s_top, s_low = (bulk_stat(results, "zero", c, "sdk-async") for c in (top, low))
+        if s_top and s_low:
+            add(
+                "1c",
+                f"sdk-async req/s c={top} / c={low}, zero delay (ratio of medians)",
+                None,
+                ">=",
+                1.0,
+                value=s_top["median"] / s_low["median"],
+            )
+        add(
+            "1d",
+            f"sdk-async / httpx efficiency, latency mode, c={top} (gains kept)",
+            bulk_ratio(results, "latency", top, "sdk-async", "httpx"),
+            ">=",
+            1.0,
+        )
+        best_latency = fastest_sdk(results, "latency", top)
+        if best_latency is not None:
+            add(
+                "2",
+                f"efficiency of the fastest SDK ({best_latency}), latency mode, c={top}",
+                bulk_stat(results, "latency", top, best_latency),
+                ">=",
+                0.8,
+                note="aiohttp by hand: {:.2f}".format(
+                    (bulk_stat(results, "latency", top, "aiohttp") or {"median": float("nan")})[
+                        "median"
+                    ]
+                ),
+            )
+        worst: tuple[float, int, dict[str, float]] | None = None
+        for c in cs:
+            ratio = bulk_ratio(results, "zero", c, "sdk-blocking", "sdk-async")
+            if ratio and (worst is None or ratio["median"] < worst[0]):
+                worst = (ratio["median"], c, ratio)
+        if worst is not None:
+            add(
+                "3",
+                f"sdk-blocking / sdk-async, zero delay, lowest over c={cs} (at c={worst[1]})",
+                worst[2],
+                ">=",
+                0.8,
+            )
+    if "overhead" in results:
+        add(
+            "4",
+            "per call in-process: SDK get_ticket_url / raw httpx + .json()",
+            results["overhead"]["ratio"],
+            "<=",
+            1.2,
+        )
+    if "parse" in results:
+        add(
+            "5",
+            "parse /events (%.2f MB): SDK / pydantic validate_json"
+            % (results["parse"]["bytes"] / 1e6),
+            results["parse"]["ratio"],
+            "<=",
+            1.0,
+        )
+    if "memory" in results:
+        m = results["memory"]
+        add(
+            "6",
+            f"iter_ticket_urls {m['ids']} ids, c={m['concurrency']}: peak RSS growth (MB)",
+            None,
+            "<=",
+            30.0,
+            value=m["growth_mb"],
+        )
+    if "import" in results:
+        add(
+            "7",
+            "import ticketpulse / import httpx, attrs, cattrs, anyio (medians)",
+            results["import"]["ratio"],
+            "<=",
+            1.25,
+            value=results["import"]["ratio_of_medians"],
+        )
+    return targets
+
+
+# ---------------------------------------------------------------------- output
+
+
+def _range(stat: dict[str, float] | None, fmt: str) -> tuple[str, str]:
+    if stat is None:
+        return "-", ""
+    return format(stat["median"], fmt), f"{format(stat['min'], fmt)}-{format(stat['max'], fmt)}"
+
+
+def table(results: dict[str, Any]) -> str:
+    """The one table: every median with its min-max, and the targets."""
+    rows: list[tuple[str, str, str, str]] = []
+
+    def section(title: str) -> None:
+        rows.append((title, "", "", ""))
+
+    def row(what: str, stat: dict[str, float] | None, fmt: str, extra: str = "") -> None:
+        median, spread = _range(stat, fmt)
+        rows.append(("  " + what, median, spread, extra))
+
+    if "server" in results:
+        section("server (aiohttp by hand, c=64): req/s | server / client / other CPU (cores)")
+        srv = results["server"]
+        for name, cand in srv["choice"]["candidates"].items():
+            chosen = " (chosen)" if name == srv["choice"]["chosen"] else ""
+            row(f"{name} serving the {srv['choice']['app']} app{chosen}", cand["rps"], ".0f")
+        for name, ceiling in srv["ceilings"].items():
+            cpu = (
+                f"{ceiling['server_cpu']:.2f} / {ceiling['client_cpu']:.2f} / "
+                f"{ceiling.get('other_cpu', float('nan')):.2f}"
+            )
+            rows.append((f"  {srv['choice']['chosen']}: {name}", f"{ceiling['rps']:.0f}", "", cpu))
+    if "bulk" in results:
+        data = results["bulk"]
+        cs = sorted({r["concurrency"] for r in data["records"]})
+        variants = [v for v in data["variants"] if v not in data["not_available"]]
+        rounds = max(r["round"] for r in data["records"]) + 1
+        for mode in ("zero", "latency"):
+            if mode == "zero":
+                section(
+                    f"bulk, zero delay, N={data['n']}, {rounds} rounds: "
+                    "req/s | server / client / other CPU (cores)"
+                )
+            else:
+                section(
+                    f"bulk, server waits {data['delay_ms']:g} ms, N=min({data['latency_waves']}"
+                    f" x c, N), {rounds} rounds: efficiency | server / client CPU"
+                )
+            for c in cs:
+                for variant in variants:
+                    runs = _records(results, mode, c, variant)
+                    cpu = "{:.2f} / {:.2f}".format(
+                        statistics.median(r["server_cpu"] for r in runs),
+                        statistics.median(r["client_cpu"] for r in runs),
+                    )
+                    if mode == "zero" and all(r["other_cpu"] is not None for r in runs):
+                        cpu += " / {:.2f}".format(statistics.median(r["other_cpu"] for r in runs))
+                    fmt = ".0f" if mode == "zero" else ".2f"
+                    row(f"c={c:<3} {variant}", bulk_stat(results, mode, c, variant), fmt, cpu)
+            section(f"bulk ratios, {'zero delay' if mode == 'zero' else 'latency mode'}")
+            for c in cs:
+                for variant, reference in (
+                    ("sdk-async", "httpx"),
+                    ("sdk-async", "aiohttp"),
+                    ("sdk-aiohttp", "aiohttp"),
+                    ("sdk-blocking", "sdk-async"),
+                ):
+                    if variant in variants and reference in variants:
+                        row(
+                            f"c={c:<3} {variant} / {reference}",
+                            bulk_ratio(results, mode, c, variant, reference),
+                            ".2f",
+                        )
+        for missing in data["not_available"]:
+            rows.append((f"  {missing}", "not available", "", ""))
+    if "overhead" in results:
+        o = results["overhead"]
+        section(f"per call in-process ({o['calls_per_round']} calls x rounds): CPU us per call")
+        row("SDK AsyncClient.get_ticket_url", o["sdk_us"], ".1f")
+        row("raw httpx.AsyncClient.get + .json()", o["raw_us"], ".1f")
+        row("ratio SDK / raw", o["ratio"], ".2f")
+    if "parse" in results:
+        p = results["parse"]
+        section(f"parse GET /events, {p['bytes'] / 1e6:.2f} MB: CPU ms")
+        row("SDK (bytes -> list[Event])", p["sdk_ms"], ".1f")
+        row("pydantic TypeAdapter.validate_json", p["pydantic_ms"], ".1f")
+        row("ratio SDK / pydantic", p["ratio"], ".2f")
+        row("json.loads alone (context)", p["json_loads_ms"], ".1f")
+        row("orjson.loads alone (context)", p["orjson_loads_ms"], ".1f")
+    if "memory" in results:
+        m = results["memory"]
+        section(f"memory: iter_ticket_urls, {m['ids']} lazy ids, c={m['concurrency']}")
+        rows.append(("  baseline RSS (MB)", f"{m['baseline_mb']:.1f}", "", ""))
+        rows.append(("  peak RSS growth (MB)", f"{m['growth_mb']:.2f}", "", m["peak_source"]))
+    if "import" in results:
+        i = results["import"]
+        section(f"import, whole processes ({i['runs']} runs each, interleaved): wall ms")
+        for name, code in i["commands"].items():
+            row(f'python -c "{code}"', i["ms"][name], ".1f")
+        row("ratio ticketpulse / dependencies (per run)", i["ratio"], ".2f")
+    targets = evaluate(results)
+    if targets:
+        section("targets (issue 4)")
+        for t in targets:
+            figure = "-" if t["median"] is None else f"{t['median']:.2f}"
+            spread = "" if t["min"] is None else f"{t['min']:.2f}-{t['max']:.2f}"
+            verdict = {True: "MET", False: "NOT MET", None: "-"}[t["met"]]
+            note = f"  ({t['note']})" if t["note"] else ""
+            rows.append(
+                (
+                    f"  {t['target']:>2}. {t['what']}",
+                    figure,
+                    spread,
+                    f"{t['op']} {t['threshold']:g}: {verdict}{note}",
+                )
+            )
+    width = max(len(r[0]) for r in rows)
+    header = ("", "median", "min-max", "")
+    lines = [f"{header[0]:<{width}}  {header[1]:>9}  {header[2]:<15}  {header[3]}"]
+    for what, median, spread, extra in rows:
+        if not median and not spread and not extra:
+            lines.append(what)
+        else:
+            lines.append(f"{what:<{width}}  {median:>9}  {spread:<15}  {extra}".rstrip())
+    m = results["machine"]
+    lines.append("")
+    lines.append(
+        f"machine: {m['cpu']}, {m['cores']} cores (client pinned to core {CLIENT_CPU}, server to "
+        f"core {SERVER_CPU}: {results['pinned']}), {m['python']}, {m['platform']}"
+    )
+    versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v)
+    lines.append(f"versions: {versions}")
+    lines.append(
+        f"date: {m['date']}; load average at start: {m['loadavg_at_start']}; "
+        f"command: {results['command']}; {results['seconds']:.0f} s"
+    )
+    return "\n".join(lines)
+
+
+def chart(results: dict[str, Any], path: Path) -> bool:
+    if "bulk" not in results:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = results["bulk"]
+    cs = sorted({r["concurrency"] for r in data["records"]})
+    variants = [v for v in data["variants"] if v not in data["not_available"]]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    for ax, mode in zip(axes, ("zero", "latency"), strict=True):
+        for variant in variants:
+            stats = [bulk_stat(results, mode, c, variant) for c in cs]
+            xs = [c for c, s in zip(cs, stats, strict=True) if s]
+            med = [s["median"] for s in stats if s]
+            low = [s["median"] - s["min"] for s in stats if s]
+            high = [s["max"] - s["median"] for s in stats if s]
+            ax.errorbar(xs, med, yerr=[low, high], marker="o", capsize=4, label=variant)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(cs, [str(c) for c in cs])
+        ax.set_xlabel("concurrency")
+        ax.grid(True, alpha=0.3)
+        if mode == "zero":
+            ax.set_yscale("log")
+            ax.set_ylabel("requests / s (median, min-max bars)")
+            ax.set_title("Zero-delay server: throughput")
+        else:
+            ax.set_ylabel("efficiency = (N x delay / c) / time")
+            ax.set_ylim(0, 1.05)
+            ax.axhline(0.8, color="grey", linestyle="--", linewidth=1)
+            ax.set_title(f"Server waits {data['delay_ms']:g} ms: efficiency")
+        ax.legend()
+    m = results["machine"]
+    fig.suptitle(
+        f"ticketpulse bulk get_ticket_urls - {m['cpu']}, {m['cores']} cores, "
+        f"{m['python']}, {m['date'][:10]}",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+# ---------------------------------------------------------------------- main
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a fast smoke run (about a minute)")
+    parser.add_argument("--rounds", type=int, help="rounds after the warm-up (7; quick: 3)")
+    parser.add_argument("--n", type=int, help="tickets per bulk run (5000; quick: 1000)")
+    parser.add_argument(
+        "--concurrency", type=int, nargs="+", help="bulk concurrencies (4 16 64; quick: 4 64)"
+    )
+    parser.add_argument("--only", nargs="+", choices=PARTS, help="run only these parts")
+    parser.add_argument("--server", choices=("auto", "granian", "uvicorn"), default="auto")
+    parser.add_argument(
+        "--app",
+        choices=("replay", "sandbox"),
+        default="replay",
+        help="what answers get-ticket in the bulk runs (see benchmarks/server.py)",
+    )
+    parser.add_argument("--delay-ms", type=float, default=10.0, help="latency mode delay (10)")
+    parser.add_argument(
+        "--latency-waves",
+        type=int,
+        help="latency mode: at most this many x concurrency requests per run (80; quick: 20)",
+    )
+    parser.add_argument("--memory-ids", type=int, help="ids for the memory run (100000)")
+    parser.add_argument("--import-runs", type=int, help="runs of each import command (21)")
+    parser.add_argument("--name", help="results file name (latest; quick for --quick/--only)")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.rounds = args.rounds or (3 if quick else 7)
+    args.n = args.n or (1000 if quick else 5000)
+    args.concurrency = args.concurrency or ([4, 64] if quick else [4, 16, 64])
+    args.latency_waves = args.latency_waves or (20 if quick else 80)
+    args.memory_ids = args.memory_ids or (10_000 if quick else 100_000)
+    args.import_runs = args.import_runs or (7 if quick else 21)
+    args.name = args.name or ("quick" if quick or args.only else "latest")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    parts = set(args.only or PARTS)
+    started = time.perf_counter()
+    pinned = can_pin() and pin(CLIENT_CPU)
+    server_cpu = SERVER_CPU if pinned else None
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "pinned": pinned,
+        "command": "python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None else argv),
+        "settings": {k: v for k, v in vars(args).items() if k != "only"} | {"parts": sorted(parts)},
+    }
+    log(f"benchmarks: {', '.join(p for p in PARTS if p in parts)} (pinned: {pinned})")
+    steps: list[tuple[str, Callable[[], None]]] = []
+
+    def server_and_bulk() -> None:
+        probe_n = min(args.n, 2000)
+        server, choice = choose_server(args.app, args.n, args.server, probe_n, server_cpu)
+        try:
+            if "server" in parts:
+                results["server"] = {
+                    "choice": choice,
+                    "ceilings": server_ceilings(server, args.n, probe_n, server_cpu),
+                }
+            if "bulk" in parts:
+                results["bulk"] = bulk.run_bulk(
+                    server,
+                    variants=list(bulk.VARIANTS),
+                    concurrencies=args.concurrency,
+                    rounds=args.rounds,
+                    delay_ms=args.delay_ms,
+                    latency_waves=args.latency_waves,
+                    progress=log,
+                )
+                results["bulk"]["server"] = choice["chosen"]
+                results["bulk"]["app"] = args.app
+                results["bulk"]["n"] = args.n
+        finally:
+            server.stop()
+
+    if parts & {"server", "bulk"}:
+        steps.append(("server and bulk", server_and_bulk))
+    if "overhead" in parts:
+        steps.append(
+            (
+                "overhead",
+                lambda: results.__setitem__(
+                    "overhead",
+                    overhead.run_overhead(
+                        calls=500 if args.quick else 2000,
+                        rounds=args.rounds + 2,
+                        progress=log,
+                    ),
+                ),
+            )
+        )
+    if "parse" in parts:
+        steps.append(
+            (
+                "parse",
+                lambda: results.__setitem__(
+                    "parse", parse.run_parse(rounds=args.rounds + 2, progress=log)
+                ),
+            )
+        )
+    if "memory" in parts:
+        steps.append(
+            ("memory", lambda: results.__setitem__("memory", run_memory(args.memory_ids, 64)))
+        )
+    if "import" in parts:
+        steps.append(
+            (
+                "import",
+                lambda: results.__setitem__(
+                    "import", imports.run_imports(runs=args.import_runs, progress=log)
+                ),
+            )
+        )
+    for name, step in steps:
+        log(f"- {name}")
+        step()
+    results["seconds"] = time.perf_counter() - started
+    results["targets"] = evaluate(results)
+    text = table(results)
+    print()
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(results, indent=1) + "\n")
+    (RESULTS / f"{args.name}.txt").write_text(text + "\n")
+    wrote = [f"{args.name}.json", f"{args.name}.txt"]
+    if chart(results, RESULTS / f"{args.name}.png"):
+        wrote.append(f"{args.name}.png")
+    print(f"\nwrote {', '.join(str(Path('benchmarks/results') / w) for w in wrote)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

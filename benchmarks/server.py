@@ -1,0 +1,300 @@
+"""The benchmark server: the sandbox with N activated tickets, on a fast ASGI server.
+
+Run as its own process (``python -m benchmarks.server --n 5000``), pinned to
+a core of its own by the runner. The sandbox holds one account, one event,
+one ticket type with stock N and one order of N tickets for one user, every
+ticket activated (status 2), so ``GET /tp-api/users/get-ticket`` answers 200
+with a signed URL for each.
+
+The module-level :data:`app` is an ASGI application (granian needs an
+importable target: ``benchmarks.server:app``). It builds the sandbox on
+lifespan startup (or the first request) from the environment:
+
+- ``TICKETPULSE_BENCH_N``: how many tickets (default 5000);
+- ``TICKETPULSE_BENCH_DELAY_MS``: the sandbox's per-request delay (default 0);
+- ``TICKETPULSE_BENCH_INFO``: a file to write ``{"key", "user_id", "ids"}`` to.
+
+Besides the sandbox's own routes it answers a few control routes, called by
+the runner only between timed runs:
+
+- ``GET /_bench/ping``: a constant JSON string the size of a signed URL, without
+  the sandbox (what the server alone can do);
+- ``GET /_bench/info``: the key, the user id and the ticket ids (JSON);
+- ``GET /_bench/delay?ms=10``: set the sandbox's per-request delay;
+- ``GET /_bench/stats``: requests received (by status) since the last call,
+  and this process's CPU time; the sandbox's request log is then cleared (it
+  would otherwise grow by every request of the run).
+
+The delay is the sandbox's own: its ASGI app waits with ``anyio.sleep`` (an
+async sleep racing the client's disconnect), so one worker holds any number
+of waiting requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from ticketpulse.testing import HTTPRequest, Sandbox
+
+__all__ = ["BENCH_KEY", "BENCH_USER", "BenchApp", "app", "build_sandbox", "main"]
+
+BENCH_KEY = "tp_bench_0123456789abcdef"
+BENCH_USER = 4242
+GET_TICKET = "/tp-api/users/get-ticket"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+def build_sandbox(n: int, delay: float = 0.0) -> tuple[Sandbox, dict[str, Any]]:
+    """A sandbox with ``n`` active tickets of one user, and what a client needs to ask for them."""
+    sandbox = Sandbox(delay=delay)
+    account = sandbox.add_account(BENCH_KEY, name="Bench")
+    event = sandbox.add_event(
+        account, name="Benchmark Festival", city="Loopback", start=datetime(2030, 7, 31, tzinfo=UTC)
+    )
+    ticket_type = sandbox.add_ticket_type(event, name="General Admission", price="29.95", stock=n)
+    order = sandbox.add_order(account, wp_user_id=BENCH_USER, items={ticket_type.id: n})
+    ids = list(order.ticket_refs)
+    for reference in ids:
+        sandbox.activate_ticket(reference)
+    assert len(ids) == n, (len(ids), n)
+    info = {"key": BENCH_KEY, "user_id": BENCH_USER, "ids": ids}
+    return sandbox, info
+
+
+_PING = json.dumps("http://127.0.0.1/files/tickets/ticket_a3f9b.png?secret=" + "x" * 150).encode()
+
+
+def _json_response(value: Any) -> tuple[int, bytes]:
+    return 200, json.dumps(value).encode()
+
+
+class BenchApp:
+    """The sandbox's ASGI app plus the ``/_bench/`` control routes.
+
+    ``TICKETPULSE_BENCH_APP=replay`` answers ``GET /tp-api/users/get-ticket``
+    for the bench user's tickets from a table of the sandbox's own answers
+    (status, headers and body, byte for byte, made by the sandbox at startup
+    for the Host ``TICKETPULSE_BENCH_HOST``), waiting the delay with
+    ``asyncio.sleep``; every other request goes to the live sandbox. It takes
+    the sandbox's per-request Python work out of the server, which otherwise
+    caps the throughput any client can reach.
+    """
+
+    def __init__(self) -> None:
+        self.sandbox: Sandbox | None = None
+        self.info: dict[str, Any] = {}
+        self.mode = "sandbox"
+        self.delay = 0.0
+        self.statuses: Counter[str] = Counter()
+        self._inner: Callable[[Scope, Receive, Send], Awaitable[None]] | None = None
+        self._table: dict[str, tuple[int, list[tuple[bytes, bytes]], bytes]] = {}
+
+    def build(self) -> None:
+        if self.sandbox is not None:
+            return
+        n = int(os.environ.get("TICKETPULSE_BENCH_N", "5000"))
+        self.delay = float(os.environ.get("TICKETPULSE_BENCH_DELAY_MS", "0")) / 1000
+        self.mode = os.environ.get("TICKETPULSE_BENCH_APP", "sandbox")
+        self.sandbox, self.info = build_sandbox(n, self.delay)
+        self.info["app"] = self.mode
+        self._inner = self.sandbox.asgi_app
+        if self.mode == "replay":
+            host = os.environ.get("TICKETPULSE_BENCH_HOST", "127.0.0.1:8765")
+            self._record(host)
+        target = os.environ.get("TICKETPULSE_BENCH_INFO")
+        if target:
+            with open(target, "w", encoding="utf-8") as file:
+                json.dump(self.info, file)
+
+    def _record(self, host: str) -> None:
+        assert self.sandbox is not None
+        key, user = self.info["key"], self.info["user_id"]
+        for ticket_id in self.info["ids"]:
+            request = HTTPRequest(
+                method="GET",
+                path=GET_TICKET,
+                query=f"wp_user_id={user}&ticket_id={ticket_id}&key={key}",
+                headers=[("host", host)],
+            )
+            answer = self.sandbox.app.respond(request)
+            headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
+            self._table[ticket_id] = (answer.status, headers, answer.body)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                kind = (await receive())["type"]
+                if kind == "lifespan.startup":
+                    try:
+                        self.build()
+                    except Exception as exc:
+                        message = f"{type(exc).__name__}: {exc}"
+                        await send({"type": "lifespan.startup.failed", "message": message})
+                        return
+                    await send({"type": "lifespan.startup.complete"})
+                elif kind == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        self.build()
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        if path.startswith("/_bench/"):
+            await self._control(scope, send)
+            return
+        if self._table and path == GET_TICKET and scope["method"] == "GET":
+            answer = self._replayed(scope["query_string"])
+            if answer is not None:
+                if self.delay:
+                    await asyncio.sleep(self.delay)
+                status, headers, body = answer
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                self.statuses[str(status)] += 1
+                return
+        assert self._inner is not None
+        statuses = self.statuses
+
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                statuses[str(message["status"])] += 1
+            await send(message)
+
+        await self._inner(scope, receive, counting_send)
+
+    def _replayed(self, query: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        params = dict(part.partition("=")[::2] for part in query.decode("latin-1").split("&"))
+        if params.get("key") != self.info["key"]:
+            return None
+        if params.get("wp_user_id") != str(self.info["user_id"]):
+            return None
+        return self._table.get(params.get("ticket_id", ""))
+
+    async def _control(self, scope: Scope, send: Send) -> None:
+        assert self.sandbox is not None
+        name = scope["path"].removeprefix("/_bench/")
+        query = parse_qs(scope.get("query_string", b"").decode())
+        if name == "ping":  # the server's ceiling: an answer like get-ticket's, no sandbox
+            status, body = 200, _PING
+        elif name == "info":
+            status, body = _json_response({**self.info, "pid": os.getpid(), "delay": self.delay})
+        elif name == "delay":
+            self.delay = self.sandbox.delay = float(query["ms"][0]) / 1000
+            status, body = _json_response({"delay": self.delay})
+        elif name == "stats":
+            self.sandbox.requests.clear()  # the sandbox's log would grow with every request
+            statuses, self.statuses = dict(self.statuses), Counter()
+            times = os.times()
+            status, body = _json_response(
+                {
+                    "requests": sum(statuses.values()),
+                    "statuses": statuses,
+                    "cpu": times.user + times.system,
+                    "clock": time.monotonic(),
+                }
+            )
+        else:
+            status, body = 404, b"unknown control route"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+app = BenchApp()
+"""The ASGI target: ``benchmarks.server:app``."""
+
+
+def _serve_uvicorn(host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "benchmarks.server:app",
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        backlog=2048,
+    )
+
+
+def _serve_granian(host: str, port: int) -> None:
+    from granian.constants import Interfaces, Loops
+    from granian.server import Server
+
+    Server(
+        "benchmarks.server:app",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=1,
+        runtime_threads=1,
+        loop=Loops.uvloop,
+        http="1",
+        websockets=False,
+        backlog=2048,
+        log_enabled=True,
+    ).serve()
+
+
+SERVERS = {"uvicorn": _serve_uvicorn, "granian": _serve_granian}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.server", description="Serve the benchmark sandbox."
+    )
+    parser.add_argument("--n", type=int, default=5000, help="tickets (5000)")
+    parser.add_argument("--server", choices=sorted(SERVERS), default="granian")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--delay-ms", type=float, default=0.0, help="per-request delay (0)")
+    parser.add_argument("--info", help="write key, user id and ticket ids to this JSON file")
+    parser.add_argument("--cpu", type=int, help="pin the server to this core")
+    parser.add_argument(
+        "--app",
+        choices=("sandbox", "replay"),
+        default="sandbox",
+        help="sandbox: every request answered by the live sandbox; replay: get-ticket "
+        "answered from a table of the sandbox's own answers, made at startup",
+    )
+    args = parser.parse_args(argv)
+    if args.cpu is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {args.cpu})  # inherited by granian's worker process
+    os.environ["TICKETPULSE_BENCH_N"] = str(args.n)
+    os.environ["TICKETPULSE_BENCH_DELAY_MS"] = str(args.delay_ms)
+    os.environ["TICKETPULSE_BENCH_APP"] = args.app
+    os.environ["TICKETPULSE_BENCH_HOST"] = f"{args.host}:{args.port}"
+    if args.info:
+        os.environ["TICKETPULSE_BENCH_INFO"] = os.path.abspath(args.info)
+    print(
+        f"serving {args.n} tickets ({args.app}) with {args.server} on {args.host}:{args.port}",
+        flush=True,
+    )
+    SERVERS[args.server](args.host, args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
