@@ -28,8 +28,8 @@ def served() -> Iterator[tuple[Sandbox, str]]:
         yield sandbox, base_url
 
 
-def remote(base_url: str, *args: str, key: str = DEMO_API_KEY, **kwargs: object) -> Result:
-    return invoke(["--base-url", base_url, "--api-key", key, *args], **kwargs)  # type: ignore[arg-type]
+def remote(base_url: str, *args: str, key: str = DEMO_API_KEY) -> Result:
+    return invoke(["--base-url", base_url, "--api-key", key, *args])
 
 
 def test_read_commands(served: tuple[Sandbox, str]) -> None:

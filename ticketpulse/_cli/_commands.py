@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 import ticketpulse
-from ticketpulse import Event, SignedURL, Ticket, TicketType
+from ticketpulse import Event, SignedURL, SubEvent, Ticket, TicketType
 
 from . import _exit
 from ._attendees import COLUMNS, AttendeesFileError, parse_attendees
@@ -71,51 +71,41 @@ def events(settings: Settings) -> None:
         Column("Stock", numeric=True),
         Column("Ticket types"),
     ]
-    rows: list[list[str]] = []
-    for event in found:
-        rows.append(_event_row(event, plain=plain))
-        for child in event.children:
-            row = [
-                str(child.id),
-                child.name or "",
-                format_date(child.start_date, plain=plain),
-                format_date(child.end_date, plain=plain),
-                child.location or "",
-                _price(child.price),
-                _text(child.stock),
-                _ticket_types(child.tickets, plain=plain),
-            ]
-            if plain:
-                row.insert(1, str(event.id))
-            else:
-                row[1] = f"  ↳ {row[1]}"
-            rows.append(row)
+    rows = [row for event in found for row in _event_rows(event, plain=plain)]
     out.table(columns, rows)
     if not found:
         out.note("No events.")
 
 
-def _event_row(event: Event, *, plain: bool) -> list[str]:
-    row = [
-        str(event.id),
-        event.name or "",
-        format_date(event.start_date, plain=plain),
-        format_date(event.end_date, plain=plain),
-        event.city or "",
-        _price(event.price),
-        _text(event.stock),
-        _ticket_types(event.tickets, plain=plain),
+def _event_rows(event: Event, *, plain: bool) -> list[list[str]]:
+    """The event's row, then one per sub-event (indented, or naming its parent in plain)."""
+
+    def row(item: Event | SubEvent, parent: Event | None, where: str | None) -> list[str]:
+        name = item.name or ""
+        cells = [
+            str(item.id),
+            f"  ↳ {name}" if parent is not None and not plain else name,
+            format_date(item.start_date, plain=plain),
+            format_date(item.end_date, plain=plain),
+            where or "",
+            _price(item.price),
+            _text(item.stock),
+            _ticket_types(item.tickets, plain=plain),
+        ]
+        if plain:
+            cells.insert(1, str(parent.id) if parent is not None else "")
+        return cells
+
+    return [row(event, None, event.city)] + [
+        row(child, event, child.location) for child in event.children
     ]
-    if plain:
-        row.insert(1, "")
-    return row
 
 
 def _ticket_types(types: Sequence[TicketType], *, plain: bool) -> str:
     shown: list[str] = []
     for ticket_type in types:
-        stock = "sold out" if ticket_type.stock == 0 else f"{_text(ticket_type.stock)} left"
-        text = f"{ticket_type.id} {ticket_type.name or ''} {_price(ticket_type.price)} ({stock})"
+        stock = {None: "", 0: " (sold out)"}.get(ticket_type.stock, f" ({ticket_type.stock} left)")
+        text = f"{ticket_type.id} {ticket_type.name or ''} {_price(ticket_type.price)}{stock}"
         if ticket_type.enabled is False:
             text += " disabled"
         shown.append(" ".join(text.split()))
@@ -362,7 +352,7 @@ def ticket_url(settings: Settings, ticket_id: str, user_id: int, destination: Pa
     TICKET is a ticket reference from the tickets command. The QR code exists
     once the ticket is personalised (exit code 6 before that).
     """
-    _signed_file(settings, user_id, ticket_id, ".png", destination)
+    _signed_file(settings, user_id, file_name(ticket_id, ".png"), destination, _qr_url(ticket_id))
 
 
 @click.command(
@@ -387,23 +377,31 @@ def order_pdf(settings: Settings, order_id: str, user_id: int, destination: Path
     PDF exists once every ticket of the order is personalised (exit code 6
     before that).
     """
-    _signed_file(settings, user_id, order_id, ".pdf", destination)
+    _signed_file(settings, user_id, file_name(order_id, ".pdf"), destination, _pdf_url(order_id))
+
+
+Fetch = Callable[[ticketpulse.Client, int], SignedURL]
+
+
+def _qr_url(ticket_id: str) -> Fetch:
+    return lambda client, user_id: client.get_ticket_url(ticket_id, user_id=user_id)
+
+
+def _pdf_url(order_id: str) -> Fetch:
+    return lambda client, user_id: client.get_order_pdf_url(order_id, user_id=user_id)
 
 
 def _signed_file(
-    settings: Settings, user_id: int, reference: str, suffix: str, destination: Path | None
+    settings: Settings, user_id: int, name: str, destination: Path | None, fetch: Fetch
 ) -> None:
+    """Print a signed URL; with ``destination``, download it there (as ``name`` in a directory)."""
     target: Path | None = None
     if destination is not None:
-        target = destination / file_name(reference, suffix) if destination.is_dir() else destination
+        target = destination / name if destination.is_dir() else destination
         if not target.parent.is_dir():
             raise CliError(f"--download: no such directory: {target.parent}", _exit.USAGE)
     with settings.client(user_id) as client:
-        url: SignedURL
-        if suffix == ".png":
-            url = client.get_ticket_url(reference, user_id=user_id)
-        else:
-            url = client.get_order_pdf_url(reference, user_id=user_id)
+        url = fetch(client, user_id)
         written = client.download(url, target) if target is not None else None
     out = Output(json_mode=settings.json)
     if out.json_mode:

@@ -78,7 +78,7 @@ class Settings:
     max_retries: int | None = None
     sandbox: Sandbox | None = field(default=None, repr=False)
     # The key a client was made with (a sandbox's by default): never printed either.
-    _key_in_use: str | None = field(default=None, repr=False)
+    _key_in_use: str | None = field(default=None, init=False, repr=False)
 
     def secrets(self) -> list[str]:
         """Every key this run knows, for scrubbing messages."""
