@@ -1,4 +1,5 @@
-"""Developer tasks: ``nox -s demo``, ``nox -s tests``, ``nox -s lint``, ``nox -s typecheck``."""
+"""Developer tasks: ``nox -s demo``, ``nox -s tests``, ``nox -s lint``, ``nox -s typecheck``,
+``nox -s bench``."""
 
 from __future__ import annotations
 
@@ -43,3 +44,13 @@ def demo(session: nox.Session) -> None:
     """The whole flow end to end against the embedded sandbox, as a transcript."""
     session.install(".[sandbox]")
     session.run("python", "-m", "ticketpulse.testing.demo", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmarks (benchmarks/README.md): one table; JSON and a chart in benchmarks/results/.
+
+    ``nox -s bench -- --quick`` for a smoke run of about a minute.
+    """
+    session.install("-e", ".[serve,aiohttp]", *nox.project.dependency_groups(PYPROJECT, "bench"))
+    session.run("python", "-m", "benchmarks.run", *session.posargs)

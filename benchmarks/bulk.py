@@ -231,10 +231,12 @@ def run_bulk(
     rounds: int,
     delay_ms: float,
     latency_waves: int,
+    warm_up: int = 200,
     progress: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Both modes, every concurrency: a warm-up, then ``rounds`` interleaved rounds.
 
+    The warm-up runs every variant once over ``warm_up`` ids, not recorded.
     In a round every variant runs once, one after the other; the starting
     variant rotates from round to round so that none always follows the same
     one. In latency mode a run is capped at ``latency_waves x concurrency``
@@ -252,7 +254,7 @@ def run_bulk(
             )
             ids = server.ids[:n]
             for name in runnable:  # warm-up, not recorded
-                run_once(name, server, ids[: min(n, 1000)], concurrency, delay)
+                run_once(name, server, ids[: min(n, warm_up)], concurrency, delay)
             for round_index in range(rounds):
                 shift = round_index % len(runnable)
                 for name in runnable[shift:] + runnable[:shift]:

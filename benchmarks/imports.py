@@ -46,7 +46,8 @@ def run_imports(*, runs: int = 21, progress: Callable[[str], None] = print) -> d
     ms = {name: summary(values) for name, values in times.items()}
     progress(
         f"  import: ticketpulse {ms['ticketpulse']['median']:.1f} ms, "
-        f"dependencies {ms['dependencies']['median']:.1f} ms, python {ms['python']['median']:.1f} ms"
+        f"dependencies {ms['dependencies']['median']:.1f} ms, "
+        f"python {ms['python']['median']:.1f} ms"
     )
     return {
         "runs": runs,

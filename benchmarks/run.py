@@ -83,7 +83,9 @@ def choose_server(
         raise
 
 
-def server_ceilings(server: ServerProcess, n: int, probe_n: int, cpu: int | None) -> dict[str, Any]:
+def server_ceilings(
+    server: ServerProcess, n: int, probe_n: int, cpu: int | None, repeats: int = 3
+) -> dict[str, Any]:
     """What the chosen server can do: the benchmark app, a bare answer, the live sandbox.
 
     Each is hit by hand-written aiohttp at concurrency 64; the CPU each side
@@ -94,7 +96,7 @@ def server_ceilings(server: ServerProcess, n: int, probe_n: int, cpu: int | None
     if server.app != "sandbox":
         live = ServerProcess(server.server, n, cpu=cpu, app="sandbox")
     try:
-        for _ in range(3):
+        for _ in range(repeats):
             results["app"].append(bulk.throughput_probe(server, probe_n, 64))
             results["ping"].append(bulk.throughput_probe(server, probe_n, 64, ping=True))
             results["live sandbox"].append(bulk.throughput_probe(live or server, probe_n, 64))
@@ -506,8 +508,8 @@ def chart(results: dict[str, Any], path: Path) -> bool:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (about a minute)")
-    parser.add_argument("--rounds", type=int, help="rounds after the warm-up (7; quick: 3)")
-    parser.add_argument("--n", type=int, help="tickets per bulk run (5000; quick: 1000)")
+    parser.add_argument("--rounds", type=int, help="rounds after the warm-up (7; quick: 2)")
+    parser.add_argument("--n", type=int, help="tickets per bulk run (5000; quick: 400)")
     parser.add_argument(
         "--concurrency", type=int, nargs="+", help="bulk concurrencies (4 16 64; quick: 4 64)"
     )
@@ -523,19 +525,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--latency-waves",
         type=int,
-        help="latency mode: at most this many x concurrency requests per run (80; quick: 20)",
+        help="latency mode: at most this many x concurrency requests per run (40; quick: 5)",
     )
-    parser.add_argument("--memory-ids", type=int, help="ids for the memory run (100000)")
-    parser.add_argument("--import-runs", type=int, help="runs of each import command (21)")
+    parser.add_argument(
+        "--memory-ids", type=int, help="ids for the memory run (100000; quick: 5000)"
+    )
+    parser.add_argument(
+        "--import-runs", type=int, help="runs of each import command (21; quick: 5)"
+    )
     parser.add_argument("--name", help="results file name (latest; quick for --quick/--only)")
     args = parser.parse_args(argv)
     quick = args.quick
-    args.rounds = args.rounds or (3 if quick else 7)
-    args.n = args.n or (1000 if quick else 5000)
+    args.rounds = args.rounds or (2 if quick else 7)
+    args.n = args.n or (400 if quick else 5000)
     args.concurrency = args.concurrency or ([4, 64] if quick else [4, 16, 64])
-    args.latency_waves = args.latency_waves or (20 if quick else 80)
-    args.memory_ids = args.memory_ids or (10_000 if quick else 100_000)
-    args.import_runs = args.import_runs or (7 if quick else 21)
+    args.latency_waves = args.latency_waves or (5 if quick else 40)
+    args.memory_ids = args.memory_ids or (5_000 if quick else 100_000)
+    args.import_runs = args.import_runs or (5 if quick else 21)
     args.name = args.name or ("quick" if quick or args.only else "latest")
     return args
 
@@ -556,13 +562,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     steps: list[tuple[str, Callable[[], None]]] = []
 
     def server_and_bulk() -> None:
-        probe_n = min(args.n, 2000)
+        probe_n = min(args.n, 400 if args.quick else 2000)
         server, choice = choose_server(args.app, args.n, args.server, probe_n, server_cpu)
         try:
             if "server" in parts:
                 results["server"] = {
                     "choice": choice,
-                    "ceilings": server_ceilings(server, args.n, probe_n, server_cpu),
+                    "ceilings": server_ceilings(
+                        server, args.n, probe_n, server_cpu, repeats=1 if args.quick else 3
+                    ),
                 }
             if "bulk" in parts:
                 results["bulk"] = bulk.run_bulk(
@@ -572,6 +580,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     rounds=args.rounds,
                     delay_ms=args.delay_ms,
                     latency_waves=args.latency_waves,
+                    warm_up=50 if args.quick else 200,
                     progress=log,
                 )
                 results["bulk"]["server"] = choice["chosen"]
@@ -589,7 +598,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 lambda: results.__setitem__(
                     "overhead",
                     overhead.run_overhead(
-                        calls=500 if args.quick else 2000,
+                        calls=300 if args.quick else 2000,
                         rounds=args.rounds + 2,
                         progress=log,
                     ),
@@ -601,7 +610,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             (
                 "parse",
                 lambda: results.__setitem__(
-                    "parse", parse.run_parse(rounds=args.rounds + 2, progress=log)
+                    "parse",
+                    parse.run_parse(
+                        rounds=args.rounds + 2, repeats=1 if args.quick else 3, progress=log
+                    ),
                 ),
             )
         )
