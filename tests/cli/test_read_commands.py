@@ -65,6 +65,9 @@ def test_events_on_a_terminal_is_a_table(run: Run) -> None:
     assert "↳ Day 1 — Saturday" in result.stdout
     assert "2025-08-02 12:00 UTC" in result.stdout
     assert "\t" not in result.stdout
+    types = result.stdout.split("Ticket types")[1]  # a second table
+    assert "Early Bird" in types
+    assert "sold out" in types
 
 
 def test_user_events_of_a_user_without_orders_is_empty(run: Run) -> None:
@@ -120,6 +123,8 @@ def test_tickets_json_keeps_the_api_status_numbers(
 def test_tickets_table_on_a_terminal(run: Run, order: OrderRecord) -> None:
     result = run("tickets", "12", "--user", str(USER), env=TERMINAL)
     assert result.exit_code == 0
+    title = result.stdout.splitlines()[0]  # one date for all tickets: in the title
+    assert "Summer Festival 2025 · 2025-08-02 12:00 UTC" in title
     assert "┃" in result.stdout
     assert "created" in result.stdout
     assert order.ticket_refs[0] in result.stdout

@@ -49,8 +49,9 @@ def events(settings: Settings) -> None:
     """Every event of the account, with its dates, sub-events and ticket types.
 
     Sub-events (the dates of a multi-day event) are listed under their event.
-    Ticket types show as "id name price (stock left)"; their ids are the
-    tp_event_ticket_id of an order line.
+    On a terminal the ticket types follow in a second table; in a pipe they
+    are one column, "id name price (stock left)" separated by "; ". A ticket
+    type's id is the tp_event_ticket_id of an order line.
     """
     with settings.client() as client:
         found = client.get_events()
@@ -59,22 +60,46 @@ def events(settings: Settings) -> None:
         out.json(found)
         return
     plain = out.plain
-    columns = [Column("ID", numeric=True)]
+    columns = [Column("ID", numeric=True, wrap=False)]
     if plain:
         columns.append(Column("Parent ID"))
     columns += [
         Column("Event"),
-        Column("Starts"),
-        Column("Ends"),
+        Column("Starts", wrap=False),
+        Column("Ends", wrap=False),
         Column("Where"),
-        Column("Price", numeric=True),
-        Column("Stock", numeric=True),
-        Column("Ticket types"),
+        Column("Price", numeric=True, wrap=False),
+        Column("Stock", numeric=True, wrap=False),
     ]
-    rows = [row for event in found for row in _event_rows(event, plain=plain)]
-    out.table(columns, rows)
+    if plain:
+        columns.append(Column("Ticket types"))
+    out.table(columns, [row for event in found for row in _event_rows(event, plain=plain)])
     if not found:
         out.note("No events.")
+    elif not plain:
+        type_columns = [
+            Column("Event", numeric=True, wrap=False),
+            Column("ID", numeric=True, wrap=False),
+            Column("Ticket type"),
+            Column("Price", numeric=True, wrap=False),
+            Column("Stock", numeric=True, wrap=False),
+            Column("Sales", wrap=False),
+            Column("Date", wrap=False),
+        ]
+        type_rows = [
+            _ticket_type_row(item.id, ticket_type)
+            for event in found
+            for item in _with_children(event)
+            for ticket_type in item.tickets
+        ]
+        if not any(row[-1] for row in type_rows):
+            type_columns.pop()  # no ticket type has a date of its own
+            type_rows = [row[:-1] for row in type_rows]
+        out.table(type_columns, type_rows, title="Ticket types")
+
+
+def _with_children(event: Event) -> list[Event | SubEvent]:
+    return [event, *event.children]
 
 
 def _event_rows(event: Event, *, plain: bool) -> list[list[str]]:
@@ -90,10 +115,10 @@ def _event_rows(event: Event, *, plain: bool) -> list[list[str]]:
             where or "",
             _price(item.price),
             _text(item.stock),
-            _ticket_types(item.tickets, plain=plain),
         ]
         if plain:
             cells.insert(1, str(parent.id) if parent is not None else "")
+            cells.append(_ticket_types(item.tickets))
         return cells
 
     return [row(event, None, event.city)] + [
@@ -101,7 +126,7 @@ def _event_rows(event: Event, *, plain: bool) -> list[list[str]]:
     ]
 
 
-def _ticket_types(types: Sequence[TicketType], *, plain: bool) -> str:
+def _ticket_types(types: Sequence[TicketType]) -> str:
     shown: list[str] = []
     for ticket_type in types:
         stock = {None: "", 0: " (sold out)"}.get(ticket_type.stock, f" ({ticket_type.stock} left)")
@@ -109,7 +134,25 @@ def _ticket_types(types: Sequence[TicketType], *, plain: bool) -> str:
         if ticket_type.enabled is False:
             text += " disabled"
         shown.append(" ".join(text.split()))
-    return ("; " if plain else "\n").join(shown)
+    return "; ".join(shown)
+
+
+def _ticket_type_row(event_id: int, ticket_type: TicketType) -> list[str]:
+    if ticket_type.enabled is False:
+        sales = "disabled"
+    elif ticket_type.stock == 0:
+        sales = "sold out"
+    else:
+        sales = "on sale"
+    return [
+        str(event_id),
+        str(ticket_type.id),
+        ticket_type.name or "",
+        _price(ticket_type.price),
+        _text(ticket_type.stock),
+        sales,
+        format_date(ticket_type.date, plain=False),
+    ]
 
 
 def _text(value: object) -> str:
@@ -191,19 +234,25 @@ def tickets(settings: Settings, event_id: int, user_id: int) -> None:
     if out.json_mode:
         out.json(found)
         return
-    out.table(
-        [
-            Column("Ticket"),
-            Column("Order"),
-            Column("Type"),
-            Column("Status"),
-            Column("Attendee"),
-            Column("Email"),
-            Column("Phone"),
-            Column("Starts"),
-        ],
-        [_ticket_row(ticket, plain=out.plain) for ticket in found],
-    )
+    columns = [
+        Column("Ticket", wrap=False),
+        Column("Order", wrap=False),
+        Column("Type"),
+        Column("Status", wrap=False),
+        Column("Attendee"),
+        Column("Email", wrap=False),
+        Column("Phone", wrap=False),
+        Column("Starts", wrap=False),
+    ]
+    rows = [_ticket_row(ticket, plain=out.plain) for ticket in found]
+    title = None
+    starts = {row[-1] for row in rows}
+    if not out.plain and found and len(starts) == 1:
+        # One date for all (the usual case): in the title, leaving room for the rest.
+        title = f"{found[0].event_name or f'Event {event_id}'} · {starts.pop()}"
+        columns.pop()
+        rows = [row[:-1] for row in rows]
+    out.table(columns, rows, title=title)
     if not found:
         out.note(f"User {user_id} has no tickets for event {event_id}.")
 
@@ -481,7 +530,8 @@ def download_tickets(
             transient=True,
             disable=not out.stderr.is_terminal,
         )
-        task = progress.add_task("Downloading", total=None)
+        # The bar appears once the number of files to fetch is known.
+        task = progress.add_task("Downloading", total=None, visible=False)
         with progress:
             outcomes = download_event_files(
                 client,
@@ -489,7 +539,7 @@ def download_tickets(
                 directory,
                 user_id=user_id,
                 concurrency=concurrency,
-                started=lambda total: progress.update(task, total=total),
+                started=lambda total: progress.update(task, total=total, visible=total > 0),
                 advance=lambda: progress.advance(task),
             )
     _report_downloads(out, outcomes, directory)
@@ -504,10 +554,10 @@ def _report_downloads(out: Output, outcomes: list[Outcome], directory: Path) -> 
         styles = {"downloaded": "green", "skipped": "dim", "unavailable": "yellow", "failed": "red"}
         out.table(
             [
-                Column("File"),
-                Column("Kind"),
-                Column("Reference"),
-                Column("Status"),
+                Column("File", wrap=False),
+                Column("Kind", wrap=False),
+                Column("Reference", wrap=False),
+                Column("Status", wrap=False),
                 Column("Detail"),
             ],
             [

@@ -76,11 +76,12 @@ def status_style(status: TicketStatus) -> str:
 
 
 class Column:
-    """A column: its heading, and whether numbers in it are right-aligned."""
+    """A column: its heading; ``numeric``: right-aligned; ``wrap``: may break lines in a table."""
 
-    def __init__(self, heading: str, *, numeric: bool = False) -> None:
+    def __init__(self, heading: str, *, numeric: bool = False, wrap: bool = True) -> None:
         self.heading = heading
         self.numeric = numeric
+        self.wrap = wrap
 
 
 Cell = str | Text
@@ -94,6 +95,7 @@ class Output:
         self._out = Console(file=sys.stdout, highlight=False, soft_wrap=False)
         self._err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
         self.is_terminal = self._out.is_terminal
+        self._tables_shown = 0
 
     @property
     def plain(self) -> bool:
@@ -112,12 +114,31 @@ class Output:
         """One line of data on stdout, as it is (a URL, a path)."""
         click.echo(text)
 
-    def table(self, columns: Sequence[Column], rows: Sequence[Sequence[Cell]]) -> None:
-        """Rows as a rich table on a terminal, else tab-separated with a header line."""
+    def table(
+        self, columns: Sequence[Column], rows: Sequence[Sequence[Cell]], *, title: str | None = None
+    ) -> None:
+        """Rows as a rich table on a terminal, else tab-separated with a header line.
+
+        ``title`` is shown above a table (not in plain output).
+        """
         if self.is_terminal:
-            table = Table(show_edge=False, pad_edge=False, header_style="bold")
+            if title and self._tables_shown:
+                self._out.print()
+            self._tables_shown += 1
+            table = Table(
+                title=title,
+                title_justify="left",
+                title_style="bold",
+                show_edge=False,
+                pad_edge=False,
+                header_style="bold",
+            )
             for column in columns:
-                table.add_column(column.heading, justify="right" if column.numeric else "left")
+                table.add_column(
+                    column.heading,
+                    justify="right" if column.numeric else "left",
+                    no_wrap=not column.wrap,
+                )
             for row in rows:
                 table.add_row(*row)
             self._out.print(table)
