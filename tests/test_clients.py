@@ -101,17 +101,17 @@ async def test_timeout_applies_to_requests_and_with_options(
 
 async def test_with_options_shares_the_pool(api: Api) -> None:
     copy = api.client.with_options(max_retries=5)
-    assert copy._http is api.client._http  # type: ignore[union-attr]
+    assert copy._executor is api.client._executor  # type: ignore[union-attr]
     assert copy.max_retries == 5
     assert api.client.max_retries == 2
     await Api(copy).close()  # closing a copy leaves the pool open
-    assert not api.client._http.is_closed  # type: ignore[union-attr]
+    assert not api.client._executor.is_closed  # type: ignore[union-attr]
 
 
 async def test_closing_closes_an_owned_pool(make_api: Callable[..., Api]) -> None:
     api = make_api()
     await api.close()
-    assert api.client._http.is_closed  # type: ignore[union-attr]
+    assert api.client._executor.is_closed  # type: ignore[union-attr]
 
 
 async def test_an_injected_client_is_never_closed(
@@ -135,10 +135,10 @@ async def test_context_managers_close_the_pool(mock: respx.MockRouter) -> None:
     mock.get("/events").respond(200, json=[])
     async with ticketpulse.AsyncClient(KEY) as aclient:
         assert await aclient.get_events() == []
-    assert aclient._http.is_closed
+    assert aclient._executor.is_closed
     with ticketpulse.Client(KEY) as client:
         assert client.get_events() == []
-    assert client._http.is_closed
+    assert client._executor.is_closed
 
 
 def test_sync_client_works_inside_a_running_event_loop(mock: respx.MockRouter) -> None:
@@ -196,3 +196,19 @@ def test_async_client_bound_under_trio_refuses_asyncio(mock: respx.MockRouter) -
         trio.run(client.get_events)  # a second run is another loop too
     with pytest.raises(RuntimeError, match="bound to the event loop"):
         asyncio.run(client.get_events())
+
+
+async def test_proxy_variables_route_through_httpx(
+    client_class: type[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ticketpulse._executors import AsyncHttpxExecutor, HttpxExecutor
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    client = client_class(KEY)
+    assert isinstance(client._executor, (HttpxExecutor, AsyncHttpxExecutor))
+    assert client._executor.http._mounts  # httpx mounted the proxy from the environment
+    await Api(client).close()
+    monkeypatch.setenv("NO_PROXY", "ticket-pulse.com")
+    bypassed = client_class(KEY)
+    assert not isinstance(bypassed._executor, (HttpxExecutor, AsyncHttpxExecutor))
+    await Api(bypassed).close()

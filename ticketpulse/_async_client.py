@@ -9,7 +9,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
 import anyio
 import anyio.abc
@@ -18,10 +18,11 @@ from anyio import sleep
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from . import _bulk, _endpoints
-from ._base import DEFAULT_TIMEOUT, NOT_GIVEN, BaseClient, NotGiven, classify
+from ._base import DEFAULT_TIMEOUT, NOT_GIVEN, BaseClient, NotGiven
 from ._bulk import DEFAULT_CONCURRENCY
 from ._core import Answer, Call, Failure
 from ._errors import InvalidRequestError, TicketPulseError
+from ._executors import AsyncHttpxExecutor, AsyncPoolExecutor
 from ._files import FileSink
 from ._models import (
     Attendee,
@@ -41,7 +42,7 @@ T = TypeVar("T")
 Self = TypeVar("Self", bound="AsyncClient")
 
 
-class AsyncClient(BaseClient[httpx.AsyncClient]):
+class AsyncClient(BaseClient):
     """Asynchronous client of the Ticket Pulse Partner API (asyncio or trio).
 
     ``api_key`` falls back to ``TICKETPULSE_API_KEY``; ``base_url`` to
@@ -67,8 +68,23 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
         max_retries: int = 2,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries, http_client, httpx.AsyncClient)
+        super().__init__(api_key, base_url, timeout, max_retries, http_client)
         self._loop = _LoopBinding()
+
+    def _make_executor(self, http_client: object) -> None:
+        self._executor: AsyncPoolExecutor | AsyncHttpxExecutor
+        if http_client is not None:
+            self._check_http_client(http_client, httpx.AsyncClient)
+            self._executor = AsyncHttpxExecutor(
+                cast("httpx.AsyncClient", http_client), self._headers, owned=False
+            )
+        elif self._wants_httpx():
+            http = httpx.AsyncClient(**self._httpx_settings())
+            self._executor = AsyncHttpxExecutor(http, self._headers, owned=True)
+        else:
+            self._executor = AsyncPoolExecutor(
+                self._base_url, self._headers, **self._pool_settings()
+            )
 
     def with_options(
         self,
@@ -85,8 +101,8 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
 
     async def aclose(self) -> None:
         """Close the connection pool (unless it was passed in as ``http_client``)."""
-        if self._owns_http:
-            await self._http.aclose()
+        if self._owns_executor:
+            await self._executor.aclose()
 
     async def __aenter__(self: Self) -> Self:
         return self
@@ -262,15 +278,13 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
 
     async def _run(self, call: Call[T], sink: FileSink | None = None) -> T:
         self._loop.check()
-        url = self._url(call)
-        steps = attempts(
-            call, self._policy, method=call.method, url=self._shown_url(call), scrub=self._scrub
-        )
+        url, shown = self._urls(call)
+        steps = attempts(call, self._policy, method=call.method, url=shown, scrub=self._scrub)
         step = next(steps)
         while True:
             outcome: Answer | Failure | None = None
             if step is None:
-                outcome = await self._send(call, url, sink)
+                outcome = await self._executor.send(call, url, self._timeout, sink, self._scrub)
             else:
                 await sleep(step)
             try:
@@ -278,31 +292,6 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
             except StopIteration as done:
                 result: T = done.value
                 return result
-
-    async def _send(self, call: Call[Any], url: str, sink: FileSink | None) -> Answer | Failure:
-        request = self._http.build_request(
-            call.method,
-            url,
-            content=call.body,
-            headers=self._request_headers(call),
-            timeout=self._timeout,
-        )
-        try:
-            if sink is None:
-                response = await self._http.send(request, follow_redirects=False)
-                return Answer(response.status_code, response.content, response.headers)
-            response = await self._http.send(request, follow_redirects=False, stream=True)
-            try:
-                if not 200 <= response.status_code < 300:
-                    return Answer(response.status_code, await response.aread(), response.headers)
-                with sink.open(response.headers.get("content-type")):
-                    async for chunk in response.aiter_bytes():
-                        sink.write(chunk)
-                return Answer(response.status_code, b"", response.headers)
-            finally:
-                await response.aclose()
-        except httpx.TransportError as exc:
-            return classify(exc, self._scrub)
 
 
 class AsyncTicketURLs:

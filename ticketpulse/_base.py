@@ -10,15 +10,15 @@ from __future__ import annotations
 import functools
 import os
 import ssl
-from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
-from ._core import Call, Failure, FailureKind
+from ._core import Call
 from ._endpoints import is_loopback
 from ._errors import ConfigurationError
+from ._executors import proxies_configured
 from ._redact import REDACTED, install_log_filter, redact
 from ._retry import RetryPolicy
 from ._version import __version__
@@ -28,8 +28,8 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "NOT_GIVEN",
     "BaseClient",
+    "MAX_CONNECTIONS",
     "NotGiven",
-    "classify",
 ]
 
 DEFAULT_BASE_URL = "https://ticket-pulse.com/tp-api"
@@ -52,10 +52,11 @@ NOT_GIVEN = NotGiven()
 class _Secret:
     """Holds the key so that no repr, ``vars()`` dump or pickle can show it."""
 
-    __slots__ = ("value",)
+    __slots__ = ("quoted", "value")
 
     def __init__(self, value: str) -> None:
         self.value = value
+        self.quoted = quote(value, safe="")  # as it goes into the query string
 
     def __repr__(self) -> str:
         return f"'{REDACTED}'"
@@ -99,7 +100,8 @@ def _resolve_base_url(base_url: str | None) -> str:
         )
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ConfigurationError("base_url must not contain credentials, a query or a fragment")
-    return parts.geturl().rstrip("/")
+    # httpx's normal form: an IDN host in punycode, the path percent-encoded.
+    return str(httpx.URL(parts.geturl())).rstrip("/")
 
 
 def _resolve_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
@@ -116,6 +118,13 @@ def _resolve_retries(max_retries: int) -> int:
     return max_retries
 
 
+MAX_CONNECTIONS = 100
+"""Connections the SDK's own pool may open (requests beyond wait for one)."""
+
+KEEPALIVE_EXPIRY = 5.0
+"""Seconds an idle keep-alive connection is kept (as httpx does)."""
+
+
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
     # Loading the CA bundle takes ~50 ms; one verifying context serves every
@@ -123,32 +132,13 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+class BaseClient:
+    """Settings and URL building shared by :class:`Client` and :class:`AsyncClient`.
 
-_CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_LOCAL_ERRORS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.ProxyError)
-
-
-def classify(exc: httpx.TransportError, scrub: Callable[[str], str] = redact) -> Failure:
-    """How far a failed request got, from httpx's exception type.
-
-    Connect errors and pool timeouts happen before any byte of the request is
-    written, so even an order may be sent again. Anything later may have
-    reached the server.
+    A subclass makes its executor in :meth:`_make_executor`: the user's httpx
+    client if given, an httpx client of its own when proxy variables apply,
+    else the SDK's own connection pool.
     """
-    description = f"{type(exc).__name__}: {scrub(str(exc))}" if str(exc) else type(exc).__name__
-    timeout = isinstance(exc, httpx.TimeoutException)
-    if isinstance(exc, _CONNECT_ERRORS):
-        return Failure(FailureKind.NOT_SENT, description, timeout)
-    if isinstance(exc, _LOCAL_ERRORS):
-        return Failure(FailureKind.INVALID, description, timeout)
-    return Failure(FailureKind.SENT, description, timeout)
-
-
-class BaseClient(Generic[HttpT]):
-    """Settings and URL building shared by :class:`Client` and :class:`AsyncClient`."""
-
-    _http: HttpT
 
     def __init__(
         self,
@@ -156,33 +146,51 @@ class BaseClient(Generic[HttpT]):
         base_url: str | None,
         timeout: float | httpx.Timeout,
         max_retries: int,
-        http_client: HttpT | None,
-        http_type: type[HttpT],
+        http_client: object,
     ) -> None:
         self._key = _resolve_key(api_key)
         self._base_url = _resolve_base_url(base_url)
         self._timeout = _resolve_timeout(timeout)
         self._policy = RetryPolicy(max_retries=_resolve_retries(max_retries))
-        if http_client is None:
-            self._http = http_type(
-                verify=_ssl_context(),
-                timeout=self._timeout,
-                follow_redirects=False,
-                limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
-            )
-            self._owns_http = True
-        elif isinstance(http_client, http_type):
-            self._http = http_client
-            self._owns_http = False  # never close what the user gave us
-        else:
-            raise ConfigurationError(
-                f"http_client must be an {http_type.__module__}.{http_type.__qualname__}, "
-                f"not {type(http_client).__name__}"
-            )
         self._headers = {
             "User-Agent": f"ticketpulse-python/{__version__}",
             "Accept": "application/json",
         }
+        self._owns_executor = True
+        self._make_executor(http_client)
+
+    def _make_executor(self, http_client: object) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _check_http_client(http_client: object, http_type: type[Any]) -> None:
+        if not isinstance(http_client, http_type):
+            raise ConfigurationError(
+                f"http_client must be an {http_type.__module__}.{http_type.__qualname__}, "
+                f"not {type(http_client).__name__}"
+            )
+
+    def _httpx_settings(self) -> dict[str, Any]:
+        """Settings for an httpx client of the SDK's own (used when proxies apply)."""
+        return {
+            "verify": _ssl_context(),
+            "timeout": self._timeout,
+            "follow_redirects": False,
+            "limits": httpx.Limits(
+                max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
+            ),
+        }
+
+    def _pool_settings(self) -> dict[str, Any]:
+        """Settings for the SDK's own connection pool."""
+        return {
+            "ssl_context": _ssl_context(),
+            "max_connections": MAX_CONNECTIONS,
+            "keepalive_expiry": KEEPALIVE_EXPIRY,
+        }
+
+    def _wants_httpx(self) -> bool:
+        return proxies_configured(self._base_url)
 
     @property
     def base_url(self) -> str:
@@ -204,36 +212,27 @@ class BaseClient(Generic[HttpT]):
     ) -> Any:
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
-        clone._owns_http = False  # the pool stays the original's to close
+        clone._owns_executor = False  # the pool stays the original's to close
         if not isinstance(timeout, NotGiven):
             clone._timeout = _resolve_timeout(timeout)
         if not isinstance(max_retries, NotGiven):
             clone._policy = RetryPolicy(max_retries=_resolve_retries(max_retries))
         return clone
 
-    def _url(self, call: Call[Any]) -> str:
-        """The URL to send, with the key added last. Never log or show it."""
+    def _urls(self, call: Call[Any]) -> tuple[str, str]:
+        """The URL to send, with the key added last (never log or show it), and the
+        URL as errors and logs show it, the key or a signed URL's secret redacted."""
         if call.url is not None:
-            return call.url
-        query = urlencode((*call.params, ("key", self._key.value)), quote_via=quote)
-        return f"{self._base_url}{call.path}?{query}"
-
-    def _shown_url(self, call: Call[Any]) -> str:
-        """The URL as errors and logs show it: the key (or signed secret) redacted."""
-        if call.url is not None:
-            return redact(call.url)
-        query = urlencode(call.params, quote_via=quote)
-        joiner = "&" if query else ""
-        return f"{self._base_url}{call.path}?{query}{joiner}key={REDACTED}"
+            return call.url, redact(call.url)
+        if call.params:
+            head = f"{self._base_url}{call.path}?{urlencode(call.params, quote_via=quote)}&key="
+        else:
+            head = f"{self._base_url}{call.path}?key="
+        return head + self._key.quoted, head + REDACTED
 
     def _scrub(self, text: str) -> str:
         """``text`` with the key and any signed-URL secret replaced by ``***``."""
         return redact(text).replace(self._key.value, REDACTED)
-
-    def _request_headers(self, call: Call[Any]) -> dict[str, str]:
-        if call.body is None:
-            return self._headers
-        return {**self._headers, "Content-Type": "application/json"}
 
     def __repr__(self) -> str:
         return (

@@ -14,10 +14,11 @@ from typing import Any, TypeVar, cast
 import httpx
 
 from . import _bulk, _endpoints
-from ._base import DEFAULT_TIMEOUT, NOT_GIVEN, BaseClient, NotGiven, classify
+from ._base import DEFAULT_TIMEOUT, NOT_GIVEN, BaseClient, NotGiven
 from ._bulk import DEFAULT_CONCURRENCY
 from ._core import Answer, Call, Failure
 from ._errors import InvalidRequestError, TicketPulseError
+from ._executors import HttpxExecutor, PoolExecutor
 from ._files import FileSink
 from ._models import (
     Attendee,
@@ -37,7 +38,7 @@ T = TypeVar("T")
 Self = TypeVar("Self", bound="Client")
 
 
-class Client(BaseClient[httpx.Client]):
+class Client(BaseClient):
     """Blocking client of the Ticket Pulse Partner API.
 
     ``api_key`` falls back to ``TICKETPULSE_API_KEY``; ``base_url`` to
@@ -63,7 +64,20 @@ class Client(BaseClient[httpx.Client]):
         max_retries: int = 2,
         http_client: httpx.Client | None = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries, http_client, httpx.Client)
+        super().__init__(api_key, base_url, timeout, max_retries, http_client)
+
+    def _make_executor(self, http_client: object) -> None:
+        self._executor: PoolExecutor | HttpxExecutor
+        if http_client is not None:
+            self._check_http_client(http_client, httpx.Client)
+            self._executor = HttpxExecutor(
+                cast("httpx.Client", http_client), self._headers, owned=False
+            )
+        elif self._wants_httpx():
+            http = httpx.Client(**self._httpx_settings())
+            self._executor = HttpxExecutor(http, self._headers, owned=True)
+        else:
+            self._executor = PoolExecutor(self._base_url, self._headers, **self._pool_settings())
 
     def with_options(
         self,
@@ -80,8 +94,8 @@ class Client(BaseClient[httpx.Client]):
 
     def close(self) -> None:
         """Close the connection pool (unless it was passed in as ``http_client``)."""
-        if self._owns_http:
-            self._http.close()
+        if self._owns_executor:
+            self._executor.close()
 
     def __enter__(self: Self) -> Self:
         return self
@@ -302,15 +316,13 @@ class Client(BaseClient[httpx.Client]):
                 thread.join()
 
     def _run(self, call: Call[T], sink: FileSink | None = None) -> T:
-        url = self._url(call)
-        steps = attempts(
-            call, self._policy, method=call.method, url=self._shown_url(call), scrub=self._scrub
-        )
+        url, shown = self._urls(call)
+        steps = attempts(call, self._policy, method=call.method, url=shown, scrub=self._scrub)
         step = next(steps)
         while True:
             outcome: Answer | Failure | None = None
             if step is None:
-                outcome = self._send(call, url, sink)
+                outcome = self._executor.send(call, url, self._timeout, sink, self._scrub)
             else:
                 sleep(step)
             try:
@@ -318,31 +330,6 @@ class Client(BaseClient[httpx.Client]):
             except StopIteration as done:
                 result: T = done.value
                 return result
-
-    def _send(self, call: Call[Any], url: str, sink: FileSink | None) -> Answer | Failure:
-        request = self._http.build_request(
-            call.method,
-            url,
-            content=call.body,
-            headers=self._request_headers(call),
-            timeout=self._timeout,
-        )
-        try:
-            if sink is None:
-                response = self._http.send(request, follow_redirects=False)
-                return Answer(response.status_code, response.content, response.headers)
-            response = self._http.send(request, follow_redirects=False, stream=True)
-            try:
-                if not 200 <= response.status_code < 300:
-                    return Answer(response.status_code, response.read(), response.headers)
-                with sink.open(response.headers.get("content-type")):
-                    for chunk in response.iter_bytes():
-                        sink.write(chunk)
-                return Answer(response.status_code, b"", response.headers)
-            finally:
-                response.close()
-        except httpx.TransportError as exc:
-            return classify(exc, self._scrub)
 
 
 def _run_threads(work: Callable[[], None], count: int, stop: threading.Event) -> None:

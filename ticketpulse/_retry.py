@@ -108,6 +108,7 @@ def attempts(
     while True:
         outcome = yield None
         if isinstance(outcome, Failure):
+            logger.debug("HTTP Request: %s %s failed: %s", method, url, outcome.description)
             may = outcome.kind is FailureKind.NOT_SENT or (
                 outcome.kind is FailureKind.SENT and call.idempotent
             )
@@ -119,6 +120,7 @@ def attempts(
                 continue
             raise _connection_error(call, outcome, method=method, url=url, tries=retry + 1)
         assert outcome is not None
+        logger.debug("HTTP Request: %s %s %d", method, url, outcome.status)
         wait = policy.delay_for_status(outcome, retry) if may_repeat(call, outcome) else None
         if wait is not None:
             logger.info("Retrying %s %s in %.2f s: status %d", method, url, wait, outcome.status)
