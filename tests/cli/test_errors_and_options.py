@@ -56,9 +56,10 @@ def test_an_invalid_reference_is_refused_before_sending(run: Run, sandbox: Sandb
 def test_other_api_errors_exit_1(run: Run, sandbox: Sandbox) -> None:
     from ticketpulse.testing import Respond
 
-    sandbox.faults.inject(Respond(500, body="boom"), times=5)
+    sandbox.faults.inject(Respond(503, body="busy"), times=5)
     line = assert_one_error_line(run("events", "--max-retries", "0"), 1)
-    assert "500 boom" in line
+    assert "503 busy" in line
+    assert len(sandbox.requests) == 1  # --max-retries 0: a 503 is not retried
 
 
 def test_a_network_failure_exits_5(run: Run, sandbox: Sandbox) -> None:

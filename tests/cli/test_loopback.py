@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import Result
 
-from ticketpulse.testing import DEMO_API_KEY, Sandbox
+from ticketpulse.testing import DEMO_API_KEY, Sandbox, Stall
 
 from .conftest import PDF_MAGIC, PNG_MAGIC, USER, WRONG_KEY, assert_one_error_line, invoke
 
 pytestmark = pytest.mark.sockets
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def served() -> Iterator[tuple[Sandbox, str]]:
     sandbox = Sandbox.demo()
     order = sandbox.add_order(wp_user_id=USER, items={45: 2})
@@ -89,6 +90,15 @@ def test_error_exit_codes_over_loopback(served: tuple[Sandbox, str]) -> None:
     assert_one_error_line(remote(base_url, "events", key=WRONG_KEY), 3)
     assert_one_error_line(remote(base_url, "tickets", "999", "--user", str(USER)), 4)
     assert_one_error_line(remote(base_url, "order-pdf", "TP-99999", "--user", str(USER)), 4)
+
+
+def test_timeout_option_bounds_a_stalled_call(served: tuple[Sandbox, str]) -> None:
+    sandbox, base_url = served
+    sandbox.faults.inject(Stall(2.0), path="/tp-api/events", times=1)
+    started = time.monotonic()
+    result = remote(base_url, "events", "--timeout", "0.2", "--max-retries", "0")
+    assert time.monotonic() - started < 1.5
+    assert "timed out" in assert_one_error_line(result, 5)
 
 
 def test_connection_refused_exits_5() -> None:
