@@ -9,6 +9,11 @@ click context object: every command then runs against that sandbox
 in-process, so they can look at its state and request log afterwards::
 
     CliRunner().invoke(cli, ["tickets", "12", "--user", "789"], obj=Settings(sandbox=sandbox))
+
+With ``--sandbox`` as well, that sandbox (a demo one) gets the demo orders of
+:func:`seed_demo_orders` like the fresh one would. The demo orders are left
+"pending": the sandbox has no public way to mark an order paid (processing)
+without an API call, and the state of an order changes nothing for tickets.
 """
 
 from __future__ import annotations
