@@ -197,15 +197,29 @@ def _check(name: str, ids: Sequence[str], urls: Sequence[Any], timer: Timer) -> 
         )
 
 
+def _run_async(coroutine: Any, loop: str) -> Any:
+    if loop == "uvloop":
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(coroutine)
+    return asyncio.run(coroutine)
+
+
 def run_once(
-    name: str, server: ServerProcess, ids: list[str], concurrency: int, delay_ms: float
+    name: str,
+    server: ServerProcess,
+    ids: list[str],
+    concurrency: int,
+    delay_ms: float,
+    loop: str = "asyncio",
 ) -> dict[str, Any]:
     """One checked, timed run of a variant."""
     target = Target(server)
     timer = Timer(server)
     variant = VARIANTS[name]
     result = variant(target, ids, concurrency, timer)
-    urls = asyncio.run(result) if asyncio.iscoroutine(result) else result
+    urls = _run_async(result, loop) if asyncio.iscoroutine(result) else result
     assert isinstance(urls, list)
     _check(name, ids, urls, timer)
     elapsed = timer.elapsed
@@ -232,10 +246,12 @@ def run_bulk(
     delay_ms: float,
     latency_waves: int,
     warm_up: int = 200,
+    loop: str = "asyncio",
     progress: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Both modes, every concurrency: a warm-up, then ``rounds`` interleaved rounds.
 
+    The async variants run on ``loop`` (``asyncio``'s default loop, or ``uvloop``).
     The warm-up runs every variant once over ``warm_up`` ids, not recorded.
     In a round every variant runs once, one after the other; the starting
     variant rotates from round to round so that none always follows the same
@@ -254,11 +270,11 @@ def run_bulk(
             )
             ids = server.ids[:n]
             for name in runnable:  # warm-up, not recorded
-                run_once(name, server, ids[: min(n, warm_up)], concurrency, delay)
+                run_once(name, server, ids[: min(n, warm_up)], concurrency, delay, loop)
             for round_index in range(rounds):
                 shift = round_index % len(runnable)
                 for name in runnable[shift:] + runnable[:shift]:
-                    record = run_once(name, server, ids, concurrency, delay)
+                    record = run_once(name, server, ids, concurrency, delay, loop)
                     record.update(mode=mode, round=round_index, delay_ms=delay)
                     records.append(record)
                 progress(
@@ -278,6 +294,7 @@ def run_bulk(
         "not_available": [v for v in variants if not available(v)],
         "delay_ms": delay_ms,
         "latency_waves": latency_waves,
+        "loop": loop,
         "records": records,
     }
 

@@ -357,7 +357,7 @@ def table(results: dict[str, Any]) -> str:
         for mode in ("zero", "latency"):
             if mode == "zero":
                 section(
-                    f"bulk, zero delay, N={data['n']}, {rounds} rounds: "
+                    f"bulk, zero delay, N={data['n']}, {rounds} rounds, {data['loop']} loop: "
                     "req/s | server / client / other CPU (cores)"
                 )
             else:
@@ -521,6 +521,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default="replay",
         help="what answers get-ticket in the bulk runs (see benchmarks/server.py)",
     )
+    parser.add_argument(
+        "--loop",
+        choices=("asyncio", "uvloop"),
+        default="asyncio",
+        help="event loop of the async bulk variants, hand-written and SDK alike (asyncio)",
+    )
     parser.add_argument("--delay-ms", type=float, default=10.0, help="latency mode delay (10)")
     parser.add_argument(
         "--latency-waves",
@@ -581,6 +587,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     delay_ms=args.delay_ms,
                     latency_waves=args.latency_waves,
                     warm_up=50 if args.quick else 200,
+                    loop=args.loop,
                     progress=log,
                 )
                 results["bulk"]["server"] = choice["chosen"]
