@@ -6,6 +6,8 @@ methods; the models are frozen attrs classes; every error is a
 the whole API.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._async_client import AsyncClient, AsyncTicketURLs
 from ._base import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, NOT_GIVEN, NotGiven
 from ._client import Client, TicketURLs
@@ -44,6 +46,9 @@ from ._models import (
 )
 from ._version import __version__
 
+if TYPE_CHECKING:
+    from ._aiohttp import AiohttpClient
+
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
@@ -51,6 +56,7 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AiohttpClient",
     "AsyncClient",
     "AsyncTicketURLs",
     "Attendee",
@@ -84,3 +90,16 @@ __all__ = [
     "UserEvent",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # AiohttpClient needs the optional aiohttp: imported only when asked for.
+    if name == "AiohttpClient":
+        try:
+            from ._aiohttp import AiohttpClient
+        except ImportError as exc:
+            raise ImportError(
+                'AiohttpClient needs aiohttp: pip install "ticketpulse[aiohttp]"'
+            ) from exc
+        return AiohttpClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,7 +22,7 @@ from ._base import DEFAULT_TIMEOUT, NOT_GIVEN, BaseClient, NotGiven
 from ._bulk import DEFAULT_CONCURRENCY
 from ._core import Answer, Call, Failure
 from ._errors import InvalidRequestError, TicketPulseError
-from ._executors import AsyncHttpxExecutor, AsyncPoolExecutor
+from ._executors import AsyncExecutor, AsyncHttpxExecutor, AsyncPoolExecutor
 from ._files import FileSink
 from ._models import (
     Attendee,
@@ -72,7 +72,7 @@ class AsyncClient(BaseClient):
         self._loop = _LoopBinding()
 
     def _make_executor(self, http_client: object) -> None:
-        self._executor: AsyncPoolExecutor | AsyncHttpxExecutor
+        self._executor: AsyncExecutor
         if http_client is not None:
             self._check_http_client(http_client, httpx.AsyncClient)
             self._executor = AsyncHttpxExecutor(

@@ -126,7 +126,7 @@ KEEPALIVE_EXPIRY = 5.0
 
 
 @functools.cache
-def _ssl_context() -> ssl.SSLContext:
+def ssl_context() -> ssl.SSLContext:
     # Loading the CA bundle takes ~50 ms; one verifying context serves every
     # client the SDK creates (SSLContext is safe to share).
     return httpx.create_ssl_context()
@@ -173,7 +173,7 @@ class BaseClient:
     def _httpx_settings(self) -> dict[str, Any]:
         """Settings for an httpx client of the SDK's own (used when proxies apply)."""
         return {
-            "verify": _ssl_context(),
+            "verify": ssl_context(),
             "timeout": self._timeout,
             "follow_redirects": False,
             "limits": httpx.Limits(
@@ -184,7 +184,7 @@ class BaseClient:
     def _pool_settings(self) -> dict[str, Any]:
         """Settings for the SDK's own connection pool."""
         return {
-            "ssl_context": _ssl_context(),
+            "ssl_context": ssl_context(),
             "max_connections": MAX_CONNECTIONS,
             "keepalive_expiry": KEEPALIVE_EXPIRY,
         }

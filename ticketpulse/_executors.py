@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpcore
@@ -31,6 +31,7 @@ from ._files import FileSink
 from ._redact import redact
 
 __all__ = [
+    "AsyncExecutor",
     "AsyncHttpxExecutor",
     "AsyncPoolExecutor",
     "HttpxExecutor",
@@ -94,6 +95,24 @@ def proxies_configured(base_url: str) -> bool:
     if not (proxies.get(parts.scheme) or proxies.get("all")):
         return False
     return not urllib.request.proxy_bypass(parts.hostname or "")
+
+
+class AsyncExecutor(Protocol):
+    """What ``AsyncClient`` needs from its I/O: send one call, close."""
+
+    @property
+    def is_closed(self) -> bool: ...
+
+    async def send(
+        self,
+        call: Call[Any],
+        url: str,
+        timeout: httpx.Timeout,  # noqa: ASYNC109 - httpx timeouts, applied per request
+        sink: FileSink | None,
+        scrub: Callable[[str], str],
+    ) -> Answer | Failure: ...
+
+    async def aclose(self) -> None: ...
 
 
 def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
