@@ -25,6 +25,7 @@ EXPECTED_EXPORTS = {
     "NotGiven",
     "__version__",
     # clients
+    "AiohttpClient",  # loaded on first use: needs the aiohttp extra
     "AsyncClient",
     "AsyncTicketURLs",
     "Client",
