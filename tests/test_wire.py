@@ -305,3 +305,19 @@ async def test_failed_download_leaves_no_file(
     with pytest.raises(ticketpulse.FileNotReadyError):
         await api.download(signed, tmp_path / "qr.png")
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_downloaded_files_follow_the_umask(
+    api: Api, mock: respx.MockRouter, tmp_path: Path
+) -> None:
+    import os
+    import stat
+
+    url = f"https://ticket-pulse.com/files/tickets/ticket_a3f9b.png?secret={SECRET}"
+    mock.get(url).respond(200, content=b"png")
+    old = os.umask(0o022)
+    try:
+        written = await api.download(url, tmp_path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(written.stat().st_mode) == 0o644

@@ -7,7 +7,7 @@ file under the final name.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import IO
@@ -17,6 +17,7 @@ from ._errors import InvalidRequestError
 
 __all__ = ["FileSink"]
 
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 _SUFFIXES = {"image/png": ".png", "application/pdf": ".pdf"}
 
 
@@ -48,8 +49,11 @@ class FileSink:
         """Start a fresh temporary file (a retry starts over)."""
         self.discard()
         self._content_type = (content_type or "").split(";")[0].strip().lower()
-        handle, name = tempfile.mkstemp(prefix=".ticketpulse-", suffix=".part", dir=self._directory)
-        self._temp = Path(name)
+        # Not tempfile.mkstemp: its 0600 mode would survive the rename. 0666
+        # here lets the user's umask decide, as for any file they write.
+        path = self._directory / f".ticketpulse-{secrets.token_hex(8)}.part"
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
+        self._temp = path
         self._file = os.fdopen(handle, "wb")
         return self
 
