@@ -137,8 +137,16 @@ async def sdk_async(target: Target, ids: list[str], concurrency: int, timer: Tim
     return [u.url for u in urls]
 
 
+def _aiohttp_client() -> Any:
+    """``ticketpulse.AiohttpClient``, or None when this SDK (or its aiohttp) lacks it."""
+    try:
+        return getattr(ticketpulse, "AiohttpClient", None)
+    except ImportError:  # the SDK has it, but aiohttp is not installed
+        return None
+
+
 async def sdk_aiohttp(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
-    client_type: Any = getattr(ticketpulse, "AiohttpClient", None)
+    client_type = _aiohttp_client()
     if client_type is None:
         raise RuntimeError("ticketpulse.AiohttpClient is not available")
     async with client_type(target.key, base_url=target.base_url) as client:
@@ -181,7 +189,7 @@ DESCRIPTIONS = {
 def available(name: str) -> bool:
     """Whether a variant can run with the installed SDK."""
     if name == "sdk-aiohttp":
-        return getattr(ticketpulse, "AiohttpClient", None) is not None
+        return _aiohttp_client() is not None
     return True
 
 
