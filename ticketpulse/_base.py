@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import ssl
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -132,6 +133,14 @@ def ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+
+
+def _quote(value: str) -> str:
+    """Percent-encode a query value: everything but RFC 3986's unreserved characters."""
+    return value if _UNRESERVED(value) else quote(value, safe="")
+
+
 class BaseClient:
     """Settings and URL building shared by :class:`Client` and :class:`AsyncClient`.
 
@@ -225,7 +234,8 @@ class BaseClient:
         if call.url is not None:
             return call.url, redact(call.url)
         if call.params:
-            head = f"{self._base_url}{call.path}?{urlencode(call.params, quote_via=quote)}&key="
+            query = "&".join(f"{name}={_quote(value)}" for name, value in call.params)
+            head = f"{self._base_url}{call.path}?{query}&key="
         else:
             head = f"{self._base_url}{call.path}?key="
         return head + self._key.quoted, head + REDACTED

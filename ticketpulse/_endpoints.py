@@ -149,8 +149,7 @@ def _read_signed_url(body: bytes) -> SignedURL:
         raise UnexpectedResponseError(
             f"unexpected response: expected a URL string, got {type(url).__name__} @ $"
         )
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
+    if not url.startswith(("https://", "http://")) or len(url) < 10:
         raise UnexpectedResponseError("unexpected response: expected an absolute http(s) URL @ $")
     return SignedURL(url=url, expires_at=fetched_at + SIGNED_URL_LIFETIME)
 

@@ -38,6 +38,7 @@ __all__ = [
     "PoolExecutor",
     "classify",
     "proxies_configured",
+    "proxy_url",
 ]
 
 _NOT_SENT = (
@@ -84,17 +85,23 @@ def classify(exc: Exception, scrub: Callable[[str], str] = redact) -> Failure:
     return Failure(FailureKind.SENT, description, timeout)
 
 
+def proxy_url(url: str) -> str | None:
+    """The HTTP(S)_PROXY / ALL_PROXY that applies to ``url``, honouring NO_PROXY."""
+    proxies = urllib.request.getproxies()
+    parts = urlsplit(url)
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy
+
+
 def proxies_configured(base_url: str) -> bool:
-    """Whether HTTP(S)_PROXY / ALL_PROXY apply to ``base_url`` (NO_PROXY respected).
+    """Whether a proxy applies to ``base_url``.
 
     The SDK's own pool does not speak to proxies; with one configured, the
     client uses an ``httpx`` client, which honours them as it always does.
     """
-    proxies = urllib.request.getproxies()
-    parts = urlsplit(base_url)
-    if not (proxies.get(parts.scheme) or proxies.get("all")):
-        return False
-    return not urllib.request.proxy_bypass(parts.hostname or "")
+    return proxy_url(base_url) is not None
 
 
 class AsyncExecutor(Protocol):

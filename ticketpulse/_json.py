@@ -30,7 +30,9 @@ def loads(body: bytes | str) -> Any:
     A UTF-8 byte-order mark (some PHP setups send one) is skipped; NaN and
     Infinity are refused; nesting too deep to decode is a ValueError too.
     """
-    text = body.decode("utf-8-sig") if isinstance(body, bytes) else body.removeprefix("\ufeff")
+    text = body.decode() if isinstance(body, bytes) else body
+    if text.startswith("\ufeff"):
+        text = text[1:]
     try:
         return _decoder.decode(text)
     except RecursionError:
