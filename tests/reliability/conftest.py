@@ -61,6 +61,8 @@ class Figures:
 
     examples: Counter[str] = field(default_factory=Counter)
     """Hypothesis examples run, by test."""
+    refusals: Counter[str] = field(default_factory=Counter)
+    """The exception types invalid arguments were refused with."""
     orders: Counter[str] = field(default_factory=Counter)
     """create_order calls by outcome, and the orders lost / duplicated."""
     load: list[dict[str, Any]] = field(default_factory=list)
@@ -69,6 +71,10 @@ class Figures:
     def example(self, name: str) -> None:
         with self.lock:
             self.examples[name] += 1
+
+    def refusal(self, kind: str) -> None:
+        with self.lock:
+            self.refusals[kind] += 1
 
     def order(self, outcome: str, count: int = 1) -> None:
         with self.lock:
@@ -97,12 +103,16 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     faults = sum(1 for r in passed if "test_faults.py" in r.nodeid)
     write = terminalreporter.write_line
     terminalreporter.section("reliability figures")
-    write(f"fault cases survived (test_faults.py, passed): {faults}")
+    if faults:
+        write(f"fault cases survived (test_faults.py, passed): {faults}")
     total = sum(figures.examples.values())
     if total:
         write(f"bad inputs tried (hypothesis examples): {total}")
         for name, count in sorted(figures.examples.items()):
             write(f"    {name}: {count}")
+    if figures.refusals:
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(figures.refusals.items()))
+        write(f"invalid arguments refused with: {shown}")
     if figures.orders:
         shown = ", ".join(f"{k}={v}" for k, v in sorted(figures.orders.items()))
         write(f"create_order under faults: {shown}")
