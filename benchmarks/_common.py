@@ -165,6 +165,25 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def source_state() -> dict[str, Any]:
+    """The commit measured, and whether the SDK's files differed from it."""
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True, timeout=10
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip()
+
+    changed = git("status", "--porcelain", "--", "ticketpulse")
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "sdk_uncommitted_changes": None if changed is None else changed.splitlines(),
+    }
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     packages = [
@@ -197,6 +216,7 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "versions": {name: _version(name) for name in packages},
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "source": source_state(),
     }
 
 

@@ -449,6 +449,12 @@ def table(results: dict[str, Any]) -> str:
     )
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v)
     lines.append(f"versions: {versions}")
+    source = m.get("source") or {}
+    dirty = source.get("sdk_uncommitted_changes")
+    lines.append(
+        f"source: commit {source.get('commit')}"
+        + (f", with uncommitted SDK changes: {', '.join(dirty)}" if dirty else "")
+    )
     lines.append(
         f"date: {m['date']}; load average at start: {m['loadavg_at_start']}; "
         f"command: {results['command']}; {results['seconds']:.0f} s"
