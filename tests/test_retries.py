@@ -262,3 +262,14 @@ async def test_download_is_retried(
     written = await api.download(url, tmp_path)
     assert written.read_bytes() == b"png"
     assert route.call_count == 2
+
+
+@pytest.mark.parametrize("body", [b"", b"<html>Welcome to the hotel wifi</html>", b'{"ok": true}'])
+async def test_an_order_answered_200_with_something_else_is_unknown(
+    api: Api, mock: respx.MockRouter, sleeps: list[float], body: bytes
+) -> None:
+    route = mock.post("/orders/create").respond(200, content=body)
+    with pytest.raises(OrderOutcomeUnknownError) as caught:
+        await api.create_order(ORDER)
+    assert caught.value.status_code == 200
+    assert route.call_count == 1

@@ -102,7 +102,10 @@ def _resolve_base_url(base_url: str | None) -> str:
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ConfigurationError("base_url must not contain credentials, a query or a fragment")
     # httpx's normal form: an IDN host in punycode, the path percent-encoded.
-    return str(httpx.URL(parts.geturl())).rstrip("/")
+    try:
+        return str(httpx.URL(parts.geturl())).rstrip("/")
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+        raise ConfigurationError(f"invalid base_url: {redact(str(exc))}") from None
 
 
 def _resolve_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:

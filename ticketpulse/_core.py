@@ -119,6 +119,10 @@ def read_answer(
         try:
             return call.read(answer.body)
         except UnexpectedResponseError as exc:
+            # The message may quote the offending value, which a confused
+            # server could have filled with the request's URL and key.
+            exc.message = scrub(exc.message)
+            exc.args = (exc.message,)
             exc.method, exc.url = method, url
             raise
     message = error_message(answer.body, scrub)

@@ -170,9 +170,14 @@ def get_order_pdf_url(order_id: str, *, user_id: int) -> Call[SignedURL]:
     return _signed_url_call("/orders/get-ticket", "order_id", order_id, user_id)
 
 
-def _read_nothing(body: bytes) -> None:
-    # The API answers 200 "Order created" as text/plain; the status is what counts.
-    return None
+def _read_order_answer(body: bytes) -> None:
+    # The API answers 200 "Order created" (text/plain). Anything else with a 2xx
+    # status -- a proxy's or portal's page, say -- proves nothing about the order.
+    if body.lstrip()[:5].lower() != b"order":
+        shown = body[:60].decode("utf-8", errors="replace")
+        raise UnexpectedResponseError(
+            f"unexpected response: expected 'Order created', got {shown!r}"
+        )
 
 
 def _check_order(order: NewOrder, *, lines_required: bool) -> None:
@@ -226,7 +231,7 @@ def create_order(order: NewOrder) -> Call[None]:
     """POST /orders/create without tp_order_id: a new order. Not idempotent."""
     _check_order(order, lines_required=True)
     body = _json.dumps(unstructure_body(order))
-    return Call("POST", "/orders/create", _read_nothing, body=body, idempotent=False)
+    return Call("POST", "/orders/create", _read_order_answer, body=body, idempotent=False)
 
 
 def mark_order_processing(tp_order_id: int, *, order: NewOrder | None = None) -> Call[None]:
@@ -238,7 +243,9 @@ def mark_order_processing(tp_order_id: int, *, order: NewOrder | None = None) ->
         fields.update(unstructure_body(order))
         if not order.order_lines:
             del fields["order_lines"]  # an empty list would read as "no order lines"
-    return Call("POST", "/orders/create", _read_nothing, body=_json.dumps(fields), idempotent=False)
+    return Call(
+        "POST", "/orders/create", _read_order_answer, body=_json.dumps(fields), idempotent=False
+    )
 
 
 def _read_raw(body: bytes) -> bytes:
@@ -254,10 +261,15 @@ def download(signed_url: SignedURL | str) -> Call[bytes]:
         )
     if check.optional_text("signed_url", url) is None or not url:
         raise InvalidRequestError("signed_url must not be empty")
-    parts = urlsplit(url)
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+        host = parts.hostname
+    except ValueError as exc:
+        raise InvalidRequestError(f"signed_url is not a valid URL: {exc}") from None
+    if parts.scheme == "http" and not is_loopback(host):
         raise InvalidRequestError("signed_url must be https (plain http only for loopback hosts)")
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    if parts.scheme not in ("https", "http") or not host:
         raise InvalidRequestError("signed_url must be an absolute https URL")
     if parts.username or parts.password:
         raise InvalidRequestError("signed_url must not contain credentials")

@@ -34,6 +34,8 @@ class FileSink:
                 f"destination must be a path, not {type(destination).__name__}"
             )
         path = Path(destination)
+        if "\x00" in str(path):
+            raise InvalidRequestError("destination must not contain a NUL character")
         self._into_directory = path.is_dir()
         directory = path if self._into_directory else path.parent
         if not directory.is_dir():

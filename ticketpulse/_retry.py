@@ -19,7 +19,12 @@ from typing import Any, TypeVar
 import attrs
 
 from ._core import Answer, Call, Failure, FailureKind, error_message, read_answer
-from ._errors import APIConnectionError, APITimeoutError, OrderOutcomeUnknownError
+from ._errors import (
+    APIConnectionError,
+    APITimeoutError,
+    OrderOutcomeUnknownError,
+    UnexpectedResponseError,
+)
 from ._redact import redact
 
 __all__ = ["RETRY_STATUSES", "RetryPolicy", "Steps", "attempts"]
@@ -135,7 +140,19 @@ def attempts(
                 url=url,
                 status_code=outcome.status,
             )
-        return read_answer(call, outcome, method=method, url=url, scrub=scrub)
+        if call.idempotent:
+            return read_answer(call, outcome, method=method, url=url, scrub=scrub)
+        try:
+            return read_answer(call, outcome, method=method, url=url, scrub=scrub)
+        except UnexpectedResponseError as exc:
+            # A 2xx that is not the documented answer: the order may or may not exist.
+            raise OrderOutcomeUnknownError(
+                f"the order request got {outcome.status} but {exc.message}; it may or may "
+                "not have been applied: check the order before trying again",
+                method=method,
+                url=url,
+                status_code=outcome.status,
+            ) from None
 
 
 def _connection_error(

@@ -25,7 +25,10 @@ __all__ = [
 NUMBER = re.compile(r"\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*")
 """A plain decimal number in ASCII digits (no underscores, NaN or Infinity)."""
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Control characters, line separators and lone surrogates (which cannot be
+# encoded as UTF-8, so cannot be sent at all).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_MAX_ID = 2**63 - 1
 _MAX_REFERENCE = 200
 
 
@@ -33,8 +36,9 @@ def positive_int(name: str, value: Any) -> int:
     """An id: a positive ``int`` (``bool`` and numeric strings are refused)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidRequestError(f"{name} must be a positive int, not {_show(value)}")
-    if value <= 0:
-        raise InvalidRequestError(f"{name} must be a positive int, not {value}")
+    if not 0 < value <= _MAX_ID:
+        shown = value if value <= 0 else "a number that large"
+        raise InvalidRequestError(f"{name} must be a positive int below 2**63, not {shown}")
     return value
 
 
