@@ -1,5 +1,5 @@
 """Developer tasks: ``nox -s demo``, ``nox -s tests``, ``nox -s lint``, ``nox -s typecheck``,
-``nox -s bench``."""
+``nox -s bench``, ``nox -s reliability``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,27 @@ def tests(session: nox.Session) -> None:
     """The test suite, under asyncio and trio, against respx and the sandbox."""
     session.install("-e", ".[sandbox,serve]", *_group("test"))
     session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def reliability(session: nox.Session) -> None:
+    """The heavy reliability suites (tests/reliability): load, fault soak, large hypothesis runs.
+
+    Their light cases run in ``nox -s tests``; this runs the ones marked ``reliability``
+    and prints the figures the README quotes in the terminal summary.
+    """
+    session.install("-e", ".[sandbox,serve,aiohttp]", *_group("test"))
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "tests/reliability",
+        "-m",
+        "reliability",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+    )
 
 
 @nox.session

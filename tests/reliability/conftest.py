@@ -12,6 +12,7 @@ the terminal summary.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import threading
@@ -31,6 +32,18 @@ from ticketpulse.testing import RunningServer, Sandbox
 
 ENV = "TICKETPULSE_RELIABILITY"
 USER = 789
+HAS_AIOHTTP = importlib.util.find_spec("aiohttp") is not None
+needs_aiohttp = pytest.mark.skipif(
+    not HAS_AIOHTTP, reason='aiohttp is not installed (pip install "ticketpulse[aiohttp]")'
+)
+
+
+def with_marks(values: list[Any]) -> list[Any]:
+    """``values`` as pytest params named by ``str``; those naming aiohttp skip without it."""
+    return [
+        pytest.param(v, id=str(v), marks=[needs_aiohttp] if "Aiohttp" in str(v) else [])
+        for v in values
+    ]
 
 
 def heavy_selected(config: pytest.Config) -> bool:
@@ -188,7 +201,7 @@ FLAVOURS = [
 ASYNC_FLAVOURS = FLAVOURS[1:]
 
 
-@pytest.fixture(params=FLAVOURS, ids=str)
+@pytest.fixture(params=with_marks(FLAVOURS))
 def flavour(request: pytest.FixtureRequest) -> Flavour:
     return request.param  # type: ignore[no-any-return]
 
@@ -203,7 +216,7 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     return "asyncio"
 
 
-@pytest.fixture(params=ASYNC_FLAVOURS, ids=str)
+@pytest.fixture(params=with_marks(ASYNC_FLAVOURS))
 def async_flavour(request: pytest.FixtureRequest) -> Flavour:
     return request.param  # type: ignore[no-any-return]
 

@@ -58,7 +58,7 @@ from ticketpulse import (
 from ticketpulse._models import to_decimal
 from ticketpulse.testing import RunningServer, Sandbox
 
-from .conftest import USER, Figures
+from .conftest import USER, Figures, with_marks
 
 KEY = Sandbox.DEMO_API_KEY
 QUICK, FULL = "quick", "full"
@@ -493,7 +493,7 @@ class Env:
 ENVS = ["Client", "AsyncClient-asyncio", "AsyncClient-trio", "AiohttpClient-asyncio"]
 
 
-@pytest.fixture(scope="module", params=ENVS)
+@pytest.fixture(scope="module", params=with_marks(ENVS))
 def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     """In-process sandbox for Client and AsyncClient; loopback for AiohttpClient.
 

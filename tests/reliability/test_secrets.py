@@ -38,7 +38,7 @@ from ticketpulse.testing import (
     Truncate,
 )
 
-from .conftest import FLAVOURS, Api, Flavour, Sleeps, closed_port
+from .conftest import FLAVOURS, Api, Flavour, Sleeps, closed_port, with_marks
 
 pytestmark = pytest.mark.anyio
 
@@ -77,7 +77,7 @@ TARGETS = [
 ]
 
 
-@pytest.fixture(params=TARGETS, ids=str)
+@pytest.fixture(params=with_marks(TARGETS))
 def target(request: pytest.FixtureRequest) -> Target:
     return request.param  # type: ignore[no-any-return]
 
