@@ -219,12 +219,6 @@ async def test_personalisation_lost_after_acting_is_resubmitted_and_done_once(
     assert len(sandbox.outbox) == 1  # the PDF was e-mailed once, not twice
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SDK defect: _endpoints._read_nothing ignores the body of a 200 to POST "
-    "/orders/create, so a 200 that is not the documented 'Order created' (a captive portal "
-    "or proxy page) makes create_order return as if the order existed",
-)
 async def test_a_captive_portal_200_is_not_taken_for_a_created_order(
     api: Api, sandbox: Sandbox, retry_sleeps: Sleeps
 ) -> None:

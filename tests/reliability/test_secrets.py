@@ -317,13 +317,6 @@ def qr_id(url: SignedURL) -> str:
     return urlsplit(url.url).path.rsplit("ticket_", 1)[-1].removesuffix(".png")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SDK defect: an UnexpectedResponseError's message quotes the offending JSON value "
-    "unscrubbed (_convert._describe / _structure_datetime, raised via _core.read_answer, which "
-    "scrubs only non-2xx bodies): a 2xx answer echoing the key or a signed URL puts the secret "
-    "in the error",
-)
 @pytest.mark.parametrize(
     "answer",
     [
