@@ -41,14 +41,13 @@ __all__ = ["converter", "structurer", "unstructure_body"]
 
 T = TypeVar("T")
 
-converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=False)
 
 _INTEGER = re.compile(r"\s*[-+]?[0-9]{1,18}\s*")
 _MAX_INT = 2**63
 
 
 def _structure_int(value: Any, _: type) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
+    if type(value) is int:
         return value
     if isinstance(value, str) and _INTEGER.fullmatch(value):
         return int(value)
@@ -59,7 +58,7 @@ def _structure_int(value: Any, _: type) -> int:
 
 
 def _structure_str(value: Any, _: type) -> str:
-    if isinstance(value, str):
+    if type(value) is str:
         return value
     # References such as ticket ids may come as bare numbers.
     if isinstance(value, int) and not isinstance(value, bool):
@@ -107,6 +106,11 @@ def _structure_datetime(value: Any, _: type) -> datetime:
     Unix timestamps (int, float, Decimal or a numeric string) are UTC. ISO
     strings keep their offset; a naive one is taken as UTC.
     """
+    if type(value) is int:  # the common case: a Unix timestamp
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"timestamp out of range: {value!r}") from None
     if isinstance(value, (int, Decimal, float)) and not isinstance(value, bool):
         return _from_timestamp(value)
     if isinstance(value, str):
@@ -157,44 +161,71 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {text}"
 
 
-converter.register_structure_hook(int, _structure_int)
-converter.register_structure_hook(str, _structure_str)
-converter.register_structure_hook(bool, _structure_bool)
-converter.register_structure_hook(Decimal, _structure_decimal)
-converter.register_structure_hook(datetime, _structure_datetime)
-converter.register_structure_hook(TicketStatus, _structure_ticket_status)
-converter.register_structure_hook(OrderItemType | str, _structure_item_type)
-converter.register_structure_hook_func(lambda t: t == dict[str, Any], _structure_params)
+_SCALARS: dict[type, Callable[[Any, type], Any]] = {
+    int: _structure_int,
+    str: _structure_str,
+    bool: _structure_bool,
+    Decimal: _structure_decimal,
+    datetime: _structure_datetime,
+}
 
 
-# cattrs would iterate a dict's keys as a list, or fail obscurely on a list
-# given for an object: check the JSON shape first.
-def _object_factory(cls: type[Any]) -> Callable[[Any, type], Any]:
-    base = make_dict_structure_fn(cls, converter)
-
+def _optional(cls: type, hook: Callable[[Any, type], Any]) -> Callable[[Any, type], Any]:
+    # One function per ``X | None`` type, with the common case inline: much
+    # cheaper than cattrs' generic Optional dispatch (most fields are optional).
     def structure(value: Any, _: type) -> Any:
-        if not isinstance(value, dict):
-            raise ValueError(f"expected an object, got {_describe(value)}")
-        return base(cast("dict[str, Any]", value), cls)
+        if value is None:
+            return None
+        if type(value) is cls and cls is not Decimal:
+            return value
+        return hook(value, cls)
 
     return structure
 
 
-def _list_factory(cls: Any) -> Callable[[Any, type], Any]:
-    base = list_structure_factory(cls, converter)
+def _make_converter(detailed: bool) -> cattrs.Converter:
+    """A converter with the SDK's hooks; ``detailed`` records JSON paths of errors."""
+    made = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=False)
+    for cls, hook in _SCALARS.items():
+        made.register_structure_hook(cls, hook)
+        made.register_structure_hook(cls | None, _optional(cls, hook))
+    made.register_structure_hook(TicketStatus, _structure_ticket_status)
+    made.register_structure_hook(OrderItemType | str, _structure_item_type)
+    made.register_structure_hook_func(lambda t: t == dict[str, Any], _structure_params)
 
-    def structure(value: Any, _: type) -> Any:
-        if isinstance(value, list):
-            return base(value, cls)
-        if value == {}:
-            return []  # PHP's json_encode may write an empty list as {}
-        raise ValueError(f"expected a list, got {_describe(value)}")
+    # cattrs would iterate a dict's keys as a list, or fail obscurely on a list
+    # given for an object: check the JSON shape first.
+    def object_factory(cls: type[Any]) -> Callable[[Any, type], Any]:
+        base = make_dict_structure_fn(cls, made)
 
-    return structure
+        def structure(value: Any, _: type) -> Any:
+            if type(value) is not dict:
+                raise ValueError(f"expected an object, got {_describe(value)}")
+            return base(cast("dict[str, Any]", value), cls)
+
+        return structure
+
+    def list_factory(cls: Any) -> Callable[[Any, type], Any]:
+        base = list_structure_factory(cls, made)
+
+        def structure(value: Any, _: type) -> Any:
+            if type(value) is list:
+                return base(value, cls)
+            if value == {}:
+                return []  # PHP's json_encode may write an empty list as {}
+            raise ValueError(f"expected a list, got {_describe(value)}")
+
+        return structure
+
+    made.register_structure_hook_factory(attrs.has, object_factory)
+    made.register_structure_hook_factory(is_sequence, list_factory)
+    return made
 
 
-converter.register_structure_hook_factory(attrs.has, _object_factory)
-converter.register_structure_hook_factory(is_sequence, _list_factory)
+# The one set of hooks, in two converters: a fast one for every answer, and one
+# that records where a problem is, run only to explain a failure.
+converter = _make_converter(detailed=True)
+_fast = _make_converter(detailed=False)
 
 
 # Outgoing: datetimes in UTC with "Z"; Decimal kept for the exact JSON writer;
@@ -229,13 +260,19 @@ def structurer(cls: Any) -> Callable[[Any], Any]:
 
     Built once per response type; the path of the first problem is in the message.
     """
-    hook = converter.get_structure_hook(cls)
+    fast = _fast.get_structure_hook(cls)
+    detailed = converter.get_structure_hook(cls)
 
     def structure(data: Any) -> Any:
         try:
-            return hook(data, cls)
-        except Exception as exc:  # noqa: BLE001 - any failure here is the response's fault
+            return fast(data, cls)
+        except Exception:  # noqa: BLE001, S110 - any failure is the response's: explained below
+            pass
+        try:
+            detailed(data, cls)
+        except Exception as exc:  # noqa: BLE001
             raise UnexpectedResponseError(_explain(exc)) from None
+        raise UnexpectedResponseError("unexpected response: invalid value @ $")
 
     return structure
 
