@@ -91,9 +91,16 @@ def server_ceilings(
     """What the chosen server can do: the benchmark app, a bare answer, the live sandbox.
 
     Each is hit by hand-written aiohttp at concurrency 64; the CPU each side
-    used (in cores) tells who limits: a side near 1.0 is saturated.
+    used (in cores) tells who limits: a side near 1.0 is saturated. The live
+    sandbox is also probed with its 10 ms delay: a delay that blocked the
+    worker would cap it at 100 requests per second.
     """
-    results: dict[str, list[dict[str, float]]] = {"app": [], "ping": [], "live sandbox": []}
+    results: dict[str, list[dict[str, float]]] = {
+        "app": [],
+        "ping": [],
+        "live sandbox": [],
+        "live sandbox, 10 ms delay": [],
+    }
     live: ServerProcess | None = None
     if server.app != "sandbox":
         live = ServerProcess(server.server, n, cpu=cpu, app="sandbox")
@@ -102,6 +109,15 @@ def server_ceilings(
             results["app"].append(bulk.throughput_probe(server, probe_n, 64))
             results["ping"].append(bulk.throughput_probe(server, probe_n, 64, ping=True))
             results["live sandbox"].append(bulk.throughput_probe(live or server, probe_n, 64))
+        target = live or server
+        target.set_delay(10)
+        try:
+            for _ in range(repeats):
+                results["live sandbox, 10 ms delay"].append(
+                    bulk.throughput_probe(target, probe_n, 64)
+                )
+        finally:
+            target.set_delay(0)
     finally:
         if live is not None:
             live.stop()
@@ -114,7 +130,7 @@ def server_ceilings(
         }
         out[name]["runs"] = runs
         log(
-            f"  ceiling {name:12}: {out[name]['rps']:.0f} req/s, server CPU "
+            f"  ceiling {name:25}: {out[name]['rps']:.0f} req/s, server CPU "
             f"{out[name]['server_cpu']:.2f}, client CPU {out[name]['client_cpu']:.2f} cores"
         )
     return out
@@ -351,7 +367,10 @@ def table(results: dict[str, Any]) -> str:
         rows.append(("  " + what, median, spread, extra))
 
     if "server" in results:
-        section("server (aiohttp by hand, c=64): req/s | server / client / other CPU (cores)")
+        section(
+            "server (aiohttp by hand, c=64): req/s | server / client / other CPU (cores);"
+            " server CPU us per request"
+        )
         srv = results["server"]
         for name, cand in srv["choice"]["candidates"].items():
             chosen = " (chosen)" if name == srv["choice"]["chosen"] else ""
@@ -359,7 +378,8 @@ def table(results: dict[str, Any]) -> str:
         for name, ceiling in srv["ceilings"].items():
             cpu = (
                 f"{ceiling['server_cpu']:.2f} / {ceiling['client_cpu']:.2f} / "
-                f"{ceiling.get('other_cpu', float('nan')):.2f}"
+                f"{ceiling.get('other_cpu', float('nan')):.2f}; "
+                f"{ceiling['server_cpu'] / ceiling['rps'] * 1e6:.0f} us"
             )
             rows.append((f"  {srv['choice']['chosen']}: {name}", f"{ceiling['rps']:.0f}", "", cpu))
     if "bulk" in results:
