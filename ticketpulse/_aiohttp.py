@@ -19,7 +19,7 @@ from yarl import URL
 
 from ._async_client import AsyncClient
 from ._base import DEFAULT_TIMEOUT, MAX_CONNECTIONS, ssl_context
-from ._core import Answer, Call, Failure, FailureKind
+from ._core import Answer, Call, Failure, describe_failure
 from ._errors import ConfigurationError
 from ._executors import proxy_url
 from ._files import FileSink
@@ -34,14 +34,13 @@ _CHUNK = 64 * 1024
 
 
 def _failure(exc: BaseException, scrub: Callable[[str], str]) -> Failure:
-    text = str(exc)
-    description = f"{type(exc).__name__}: {scrub(text)}" if text else type(exc).__name__
-    timeout = isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError))
-    if isinstance(exc, _NOT_SENT):
-        return Failure(FailureKind.NOT_SENT, description, timeout)
-    if isinstance(exc, _INVALID):
-        return Failure(FailureKind.INVALID, description, timeout)
-    return Failure(FailureKind.SENT, description, timeout)
+    return describe_failure(
+        exc,
+        scrub,
+        not_sent=_NOT_SENT,
+        invalid=_INVALID,
+        timeouts=(asyncio.TimeoutError, aiohttp.ServerTimeoutError),
+    )
 
 
 class AiohttpExecutor:

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import anyio
 import anyio.abc
 import httpx
 from anyio import sleep
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from . import _bulk, _endpoints
 from ._base import DEFAULT_TIMEOUT, NOT_GIVEN, BaseClient, NotGiven
 from ._bulk import DEFAULT_CONCURRENCY
 from ._core import Answer, Call, Failure
 from ._errors import InvalidRequestError, TicketPulseError
-from ._executors import AsyncExecutor, AsyncHttpxExecutor, AsyncPoolExecutor
+from ._executors import AsyncExecutor, AsyncHttpxExecutor
 from ._files import FileSink
 from ._models import (
     Attendee,
@@ -35,6 +33,9 @@ from ._models import (
     UserEvent,
 )
 from ._retry import attempts
+
+if TYPE_CHECKING:
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 __all__ = ["AsyncClient", "AsyncTicketURLs"]
 
@@ -82,6 +83,8 @@ class AsyncClient(BaseClient):
             http = httpx.AsyncClient(**self._httpx_settings())
             self._executor = AsyncHttpxExecutor(http, self._headers, owned=True)
         else:
+            from ._pool import AsyncPoolExecutor  # httpcore: imported when first needed
+
             self._executor = AsyncPoolExecutor(
                 self._base_url, self._headers, **self._pool_settings()
             )
@@ -388,13 +391,17 @@ class AsyncTicketURLs:
 
 def _current_loop() -> object:
     """The running event loop (asyncio) or run (trio): what pooled connections belong to."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        trio = sys.modules.get("trio")
-        if trio is None:
-            raise
-        return trio.lowlevel.current_trio_token()
+    # Neither library is imported here: whichever is running is already loaded.
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None:
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+    trio = sys.modules.get("trio")
+    if trio is None:
+        raise RuntimeError("no running event loop")
+    return trio.lowlevel.current_trio_token()
 
 
 class _LoopBinding:

@@ -18,7 +18,7 @@ from ._base import DEFAULT_TIMEOUT, NOT_GIVEN, BaseClient, NotGiven
 from ._bulk import DEFAULT_CONCURRENCY
 from ._core import Answer, Call, Failure
 from ._errors import InvalidRequestError, TicketPulseError
-from ._executors import HttpxExecutor, PoolExecutor
+from ._executors import Executor, HttpxExecutor
 from ._files import FileSink
 from ._models import (
     Attendee,
@@ -67,7 +67,7 @@ class Client(BaseClient):
         super().__init__(api_key, base_url, timeout, max_retries, http_client)
 
     def _make_executor(self, http_client: object) -> None:
-        self._executor: PoolExecutor | HttpxExecutor
+        self._executor: Executor
         if http_client is not None:
             self._check_http_client(http_client, httpx.Client)
             self._executor = HttpxExecutor(
@@ -77,6 +77,8 @@ class Client(BaseClient):
             http = httpx.Client(**self._httpx_settings())
             self._executor = HttpxExecutor(http, self._headers, owned=True)
         else:
+            from ._pool import PoolExecutor  # httpcore: imported when first needed
+
             self._executor = PoolExecutor(self._base_url, self._headers, **self._pool_settings())
 
     def with_options(

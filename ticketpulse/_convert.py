@@ -11,6 +11,7 @@ strict everywhere else: a value of the wrong type raises
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -225,7 +226,11 @@ def _make_converter(detailed: bool) -> cattrs.Converter:
 # The one set of hooks, in two converters: a fast one for every answer, and one
 # that records where a problem is, run only to explain a failure.
 converter = _make_converter(detailed=True)
-_fast = _make_converter(detailed=False)
+
+
+@functools.cache
+def _fast() -> cattrs.Converter:
+    return _make_converter(detailed=False)
 
 
 # Outgoing: datetimes in UTC with "Z"; Decimal kept for the exact JSON writer;
@@ -258,12 +263,16 @@ for _cls in (Attendee, BillingInformation, OrderLine, NewOrder):
 def structurer(cls: Any) -> Callable[[Any], Any]:
     """Return a function reading JSON data into ``cls``, raising UnexpectedResponseError.
 
-    Built once per response type; the path of the first problem is in the message.
+    Built once per response type, on first use; the path of the first problem
+    is in the message.
     """
-    fast = _fast.get_structure_hook(cls)
-    detailed = converter.get_structure_hook(cls)
+    hooks: list[Callable[[Any, Any], Any]] = []
 
     def structure(data: Any) -> Any:
+        if not hooks:  # generated on first use: keeps `import ticketpulse` quick
+            hooks.append(_fast().get_structure_hook(cls))
+            hooks.append(converter.get_structure_hook(cls))
+        fast, detailed = hooks
         try:
             return fast(data, cls)
         except Exception:  # noqa: BLE001, S110 - any failure is the response's: explained below

@@ -17,7 +17,16 @@ from . import _json
 from ._errors import UnexpectedResponseError, status_error
 from ._redact import redact
 
-__all__ = ["NO_OVERRIDE", "Answer", "Call", "Failure", "FailureKind", "read_answer", "read_json"]
+__all__ = [
+    "NO_OVERRIDE",
+    "Answer",
+    "Call",
+    "Failure",
+    "FailureKind",
+    "describe_failure",
+    "read_answer",
+    "read_json",
+]
 
 T = TypeVar("T")
 
@@ -79,6 +88,31 @@ class Failure:
     kind: FailureKind
     description: str
     timeout: bool = False
+
+
+def describe_failure(
+    exc: BaseException,
+    scrub: Callable[[str], str],
+    *,
+    not_sent: tuple[type[BaseException], ...],
+    invalid: tuple[type[BaseException], ...],
+    timeouts: tuple[type[BaseException], ...],
+) -> Failure:
+    """A transport exception as a :class:`Failure`, given the HTTP library's classes.
+
+    ``not_sent``: failures before any byte of the request was written (connect
+    errors, waiting for a pooled connection), so even an order may be sent
+    again. ``invalid``: the request could not be formed. Anything else may have
+    reached the server.
+    """
+    text = str(exc)
+    description = f"{type(exc).__name__}: {scrub(text)}" if text else type(exc).__name__
+    timeout = isinstance(exc, timeouts)
+    if isinstance(exc, not_sent):
+        return Failure(FailureKind.NOT_SENT, description, timeout)
+    if isinstance(exc, invalid):
+        return Failure(FailureKind.INVALID, description, timeout)
+    return Failure(FailureKind.SENT, description, timeout)
 
 
 def read_json(parse: Callable[[Any], T]) -> Callable[[bytes], T]:

@@ -13,7 +13,6 @@ import logging
 import random
 from collections.abc import Callable, Generator
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import attrs
@@ -67,6 +66,8 @@ class RetryPolicy:
         try:
             seconds = float(value)
         except ValueError:
+            from email.utils import parsedate_to_datetime  # rare: keep import cheap
+
             try:
                 when = parsedate_to_datetime(value)
             except (TypeError, ValueError, IndexError):
