@@ -103,7 +103,9 @@ def _resolve_base_url(base_url: str | None) -> str:
         raise ConfigurationError("base_url must not contain credentials, a query or a fragment")
     # httpx's normal form: an IDN host in punycode, the path percent-encoded.
     try:
-        return str(httpx.URL(parts.geturl())).rstrip("/")
+        normal = httpx.URL(parts.geturl())
+        normal.host.encode("idna")  # a DNS label over 63 characters, say
+        return str(normal).rstrip("/")
     except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
         raise ConfigurationError(f"invalid base_url: {redact(str(exc))}") from None
 

@@ -37,7 +37,7 @@ def positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidRequestError(f"{name} must be a positive int, not {_show(value)}")
     if not 0 < value <= _MAX_ID:
-        shown = value if value <= 0 else "a number that large"
+        shown = value if -(10**18) < value <= 0 else "a number that large"
         raise InvalidRequestError(f"{name} must be a positive int below 2**63, not {shown}")
     return value
 
