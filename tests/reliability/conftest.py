@@ -131,7 +131,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         write(f"create_order under faults: {shown}")
     for run in figures.load:
         write(
-            "load: {requests} requests at concurrency {concurrency}, {errors} errors, "
+            "load ({client}): {requests} requests at concurrency {concurrency}, {errors} errors, "
             "{wrong} wrong answers, {rate:.0f} requests/s, sandbox connections "
             "peak {peak} (accepted {accepted})".format(**run)
         )

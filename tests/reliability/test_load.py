@@ -5,9 +5,18 @@ every request; uvicorn serves it on loopback from a background thread, in
 front of the sandbox's builtin server. A bounded load generator
 (``httpx.AsyncClient``, a fixed number of workers) sends a mix of requests.
 Asserted: zero errors, every answer correct, and the sandbox never sees more
-connections open at once than there are concurrent handlers (the SDK's pool
-allows ``ticketpulse._base.MAX_CONNECTIONS``; 50 handlers need no more than 50).
-The rate is reported, not asserted.
+connections than there are concurrent handlers: the SDK's pool allows
+``ticketpulse._base.MAX_CONNECTIONS`` (100), and 50 handlers need no more than 50.
+
+The pools' idle keep-alive expiry (5 s) is lengthened for the run. On this
+CPU-bound loopback setup some pooled connections sit idle longer than that and
+are replaced; the sandbox counts a connection as open until its server task has
+processed the client's close, and usually accepts the replacement first, so
+its ``peak`` then reads a few above what the client ever held (measured: 51-57
+for a client that never held more than 50). With no expiry, every connection
+the pool ever opens stays open to the end: ``accepted`` is then the number of
+connections the pool used in all, an upper bound of what it held at once, and
+no replacement blurs ``peak``. The rate is reported, not asserted.
 """
 
 from __future__ import annotations
@@ -85,6 +94,9 @@ class AppServer:
             lifespan="on",
             log_level="warning",
             access_log=False,
+            # The load generator reuses its connections; uvicorn's default of 5 s
+            # idle can close one just as it is reused on a CPU-starved machine.
+            timeout_keep_alive=120,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="app-under-load", daemon=True)
@@ -248,6 +260,24 @@ def client_class_of(name: Any) -> type[ticketpulse.AsyncClient]:
     return getattr(ticketpulse, name) if isinstance(name, str) else name  # type: ignore[no-any-return]
 
 
+@pytest.fixture
+def no_idle_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pooled connections stay open for the whole run (see the module docstring)."""
+    monkeypatch.setattr("ticketpulse._base.KEEPALIVE_EXPIRY", 600.0)
+    try:
+        import aiohttp
+    except ImportError:
+        return
+    connector = aiohttp.TCPConnector
+
+    class Patient(connector):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["keepalive_timeout"] = 600.0
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(aiohttp, "TCPConnector", Patient)
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize("client", CLIENTS)
 @pytest.mark.parametrize(
@@ -258,6 +288,7 @@ def client_class_of(name: Any) -> type[ticketpulse.AsyncClient]:
     ],
 )
 async def test_a_web_app_awaiting_the_sdk_under_load_has_no_error_and_a_bounded_pool(
+    no_idle_expiry: None,
     sandbox_server: tuple[Sandbox, RunningServer],
     figures: Figures,
     client: Any,
@@ -274,5 +305,5 @@ async def test_a_web_app_awaiting_the_sdk_under_load_has_no_error_and_a_bounded_
     )
     assert run.errors == 0
     assert run.wrong == 0
-    assert run.peak <= concurrency <= MAX_CONNECTIONS  # never more than handlers in flight
-    assert run.accepted >= 1
+    assert 1 <= run.peak <= concurrency <= MAX_CONNECTIONS  # no more than handlers in flight
+    assert run.accepted <= concurrency  # nor in all: no connection was wasted or leaked
