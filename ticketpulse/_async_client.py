@@ -11,7 +11,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar, cast
 
 import anyio
-import anyio.abc
 import httpx
 from anyio import sleep
 
@@ -35,6 +34,7 @@ from ._models import (
 from ._retry import attempts
 
 if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 __all__ = ["AsyncClient", "AsyncTicketURLs"]
@@ -314,7 +314,7 @@ class AsyncTicketURLs:
         self._run = run
         self._source = source
         self._concurrency = concurrency
-        self._group: anyio.abc.TaskGroup | None = None
+        self._group: TaskGroup | None = None
         self._receive: MemoryObjectReceiveStream[TicketURLResult | BaseException] | None = None
 
     async def __aenter__(self) -> AsyncTicketURLs:

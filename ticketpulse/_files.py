@@ -7,7 +7,6 @@ file under the final name.
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import IO
@@ -53,7 +52,7 @@ class FileSink:
         self._content_type = (content_type or "").split(";")[0].strip().lower()
         # Not tempfile.mkstemp: its 0600 mode would survive the rename. 0666
         # here lets the user's umask decide, as for any file they write.
-        path = self._directory / f".ticketpulse-{secrets.token_hex(8)}.part"
+        path = self._directory / f".ticketpulse-{os.urandom(8).hex()}.part"
         handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
         self._temp = path
         self._file = os.fdopen(handle, "wb")
