@@ -19,7 +19,7 @@ def _group(name: str) -> list[str]:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The test suite, under asyncio and trio, against respx and the sandbox."""
-    session.install("-e", ".[sandbox,serve]", *_group("test"))
+    session.install("-e", ".[sandbox,serve,aiohttp,cli]", *_group("test"))
     session.run("python", "-m", "pytest", *session.posargs)
 
 
@@ -55,7 +55,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict and pyright --strict on the package and the typing tests."""
-    session.install("-e", ".[sandbox,serve]", *_group("typecheck"))
+    session.install("-e", ".[sandbox,serve,aiohttp,cli]", *_group("typecheck"))
     session.run("mypy")
     session.run("pyright")
 

@@ -14,8 +14,9 @@ import traceback
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
 import pytest
+
+aiohttp = pytest.importorskip("aiohttp")  # the ticketpulse[aiohttp] extra
 
 import ticketpulse
 from ticketpulse import Attendee, NewOrder, OrderLine
