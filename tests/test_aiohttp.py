@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 
-aiohttp = pytest.importorskip("aiohttp")  # the ticketpulse[aiohttp] extra
-
 import ticketpulse
 from ticketpulse import Attendee, NewOrder, OrderLine
 from ticketpulse._convert import unstructure_body
@@ -27,6 +25,8 @@ from ticketpulse.testing import Drop, Respond, Sandbox, Stall
 from .conftest import Api
 from .test_end_to_end import ga_order
 from .test_end_to_end import test_the_whole_flow as whole_flow
+
+aiohttp = pytest.importorskip("aiohttp")  # the ticketpulse[aiohttp] extra
 
 pytestmark = pytest.mark.anyio
 
