@@ -15,9 +15,12 @@ Retry waits are recorded, not slept (``retry_sleeps``); timeouts are short
 
 from __future__ import annotations
 
+import gc
 import random
+import re
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -423,6 +426,7 @@ async def test_a_server_restart_during_a_bulk_fetch_loses_and_doubles_no_ticket(
     restarted = threading.Event()
     new_servers: list[RunningServer] = []
     problems: list[BaseException] = []
+    leaked: list[str] = []
 
     def restart() -> None:
         try:
@@ -431,7 +435,14 @@ async def test_a_server_restart_during_a_bulk_fetch_loses_and_doubles_no_ticket(
                 if time.monotonic() > deadline:
                     raise TimeoutError("the held request never arrived")
                 time.sleep(0.005)
-            server.stop()
+            # The sandbox leaks the sockets of connections it accepted but had not
+            # started serving when stopped (its own defect, pinned down in
+            # test_hygiene): they are collected here, and must all be the server's.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ResourceWarning)
+                server.stop()
+                gc.collect()
+            leaked.extend(str(w.message) for w in caught if w.category is ResourceWarning)
             new_servers.append(sandbox.start_server(port=server.port))
         except BaseException as exc:
             problems.append(exc)
@@ -461,10 +472,31 @@ async def test_a_server_restart_during_a_bulk_fetch_loses_and_doubles_no_ticket(
             running.stop()
     assert problems == []
     assert new_servers, "the server was not restarted"
+    assert clients_sockets(leaked, server.port) == []  # the SDK leaked no socket
     assert len(retry_sleeps) >= 1  # the held request (at least) was cut and retried
     asked = Counter(r.query["ticket_id"] for r in sandbox.requests)
     assert set(asked) == set(ids)
     assert asked[held] >= 2
+
+
+def clients_sockets(leaked: list[str], server_port: int) -> list[str]:
+    """The ResourceWarnings among ``leaked`` that are not about the server's own sockets.
+
+    A socket's warning names its local address; a transport's only its file
+    descriptor, which is then that of one of the server's sockets.
+    """
+    server_side = f"laddr=('127.0.0.1', {server_port})"
+
+    def fd(text: str) -> str | None:
+        found = re.search(r"fd=(\d+)", text)
+        return found.group(1) if found else None
+
+    servers = {fd(text) for text in leaked if server_side in text}
+    return [
+        text
+        for text in leaked
+        if server_side not in text and not ("transport" in text and fd(text) in servers)
+    ]
 
 
 # --------------------------------------------------------------------------- soak

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import socket
 import subprocess
 import sys
 import threading
@@ -372,9 +373,32 @@ def test_a_client_closed_after_its_event_loop_ended_closes_its_connections(
         warnings.simplefilter("always")
         try:
             asyncio.run(api.client.aclose())
-            closed = server.connections.wait_until(open=0, timeout=5)
+            closed = server.connections.wait_until(open=0, timeout=2)
         finally:
             del api
             gc.collect()
     assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
     assert closed
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="sandbox defect: RunningServer.stop() leaks the socket and transport of every "
+    "connection the builtin server accepted but had not started serving (its _serve task, "
+    "created by asyncio.start_server, is cancelled before it runs, so the writer is never "
+    "closed): ResourceWarning 'unclosed transport' / 'unclosed <socket ... laddr=(server)>'",
+)
+def test_stopping_the_sandbox_server_closes_connections_it_has_not_served_yet() -> None:
+    leaked: list[str] = []
+    for _ in range(3):
+        sandbox = Sandbox.demo()
+        running = sandbox.start_server()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResourceWarning)
+            clients = [socket.create_connection(("127.0.0.1", running.port)) for _ in range(20)]
+            running.stop()  # while the server has yet to serve most of them
+            for client in clients:
+                client.close()
+            gc.collect()
+        leaked += [str(w.message) for w in caught if w.category is ResourceWarning]
+    assert leaked == []
