@@ -78,6 +78,8 @@ class Figures:
     """The exception types invalid arguments were refused with."""
     orders: Counter[str] = field(default_factory=Counter)
     """create_order calls by outcome, and the orders lost / duplicated."""
+    faults: int = 0
+    """Faults the sandbox injected in test_faults.py."""
     load: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -118,6 +120,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.section("reliability figures")
     if faults:
         write(f"fault cases survived (test_faults.py, passed): {faults}")
+        write(f"faults injected by the sandbox in them: {figures.faults}")
     total = sum(figures.examples.values())
     if total:
         write(f"bad inputs tried (hypothesis examples): {total}")

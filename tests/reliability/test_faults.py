@@ -22,7 +22,7 @@ import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -61,6 +61,14 @@ ORDERS = "/tp-api/orders/create"
 TICKET_URL = "/tp-api/users/get-ticket"
 SHORT = 0.3  # seconds: the timeout of clients that meet answers which never come
 NEVER = 60.0  # seconds: a stall no test waits for (the server is stopped first)
+
+
+@pytest.fixture(autouse=True)
+def count_faults(sandbox: Sandbox, figures: Figures) -> Iterator[None]:
+    """Adds the faults each case's sandbox injected to the figures."""
+    yield
+    with figures.lock:
+        figures.faults += sandbox.faults.fired
 
 
 def top_event_ids(sandbox: Sandbox) -> list[int]:
