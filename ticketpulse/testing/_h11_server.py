@@ -222,9 +222,16 @@ class H11Server:
         """Stop listening and close every open connection."""
         if self._server is not None:
             self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # A connection accepted just before close() starts its task on a later
+        # loop turn; it must start (and be cancelled) so its socket is closed.
+        for _ in range(10):
+            await asyncio.sleep(0)
+            tasks = list(self._tasks)
+            if not tasks:
+                break
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         if self._server is not None:
             await self._server.wait_closed()
 
