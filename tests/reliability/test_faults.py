@@ -481,9 +481,10 @@ async def test_a_server_restart_during_a_bulk_fetch_loses_and_doubles_no_ticket(
     assert problems == []
     assert new_servers, "the server was not restarted"
     assert clients_sockets(leaked, server.port) == []  # the SDK leaked no socket
-    assert len(retry_sleeps) >= 1  # the held request (at least) was cut and retried
     asked = Counter(r.query["ticket_id"] for r in sandbox.requests)
     assert set(asked) == set(ids)
+    # The held request was cut and sent again (by the SDK, or by aiohttp itself,
+    # which repeats a GET once when a reused connection drops).
     assert asked[held] >= 2
 
 
