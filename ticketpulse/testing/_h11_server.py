@@ -208,11 +208,12 @@ class H11Server:
         self._counter = counter
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
         self._server_name = "localhost"
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         """Listen on ``host:port`` (0: any free port); returns the bound address."""
-        self._server = await asyncio.start_server(self._serve, host, port, backlog=1024)
+        self._server = await asyncio.start_server(self._accept, host, port, backlog=1024)
         bound = self._server.sockets[0].getsockname()
         name = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
         self._server_name = f"{name}:{bound[1]}"
@@ -222,23 +223,31 @@ class H11Server:
         """Stop listening and close every open connection."""
         if self._server is not None:
             self._server.close()
-        # A connection accepted just before close() starts its task on a later
-        # loop turn; it must start (and be cancelled) so its socket is closed.
-        for _ in range(10):
+        # Connections accepted just before close() reach _accept a few loop
+        # turns later (the transport's connection_made is scheduled, not run).
+        for _ in range(5):
             await asyncio.sleep(0)
-            tasks = list(self._tasks)
-            if not tasks:
-                break
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        # A task cancelled before its first step never ran its ``finally``:
+        # close the sockets of connections accepted but not served yet.
+        for writer in list(self._writers):
+            writer.close()
+            self._writers.discard(writer)
         if self._server is not None:
             await self._server.wait_closed()
 
+    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Registered at once, not when the task first runs: close() must see
+        # every accepted connection, served yet or not.
+        self._writers.add(writer)
+        task = asyncio.get_running_loop().create_task(self._serve(reader, writer))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)  # pyright: ignore[reportArgumentType]
         self._counter.opened()
         try:
             await _Connection(self._app, reader, writer, self._server_name).run()
@@ -251,4 +260,4 @@ class H11Server:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await writer.wait_closed()
             self._counter.closed()
-            self._tasks.discard(task)  # pyright: ignore[reportArgumentType]
+            self._writers.discard(writer)
