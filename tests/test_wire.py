@@ -12,9 +12,10 @@ import pytest
 import respx
 
 import ticketpulse
-from ticketpulse import Attendee, BillingInformation, NewOrder, OrderItemType, OrderLine
+from ticketpulse import Attendee, NewOrder, OrderLine
 
 from .conftest import KEY, SECRET, Api
+from .test_convert import doc_order
 
 pytestmark = pytest.mark.anyio
 
@@ -38,7 +39,7 @@ DOC_ORDER_BODY = {
         "city": "Amsterdam",
         "postal_code": "1234 AB",
         "country": "NL",
-        "email": "[email protected]",
+        "email": "jane.doe@example.com",
         "phone": "+31612345678",
     },
     "order_lines": [
@@ -52,42 +53,6 @@ DOC_ORDER_BODY = {
         }
     ],
 }
-
-
-def doc_order() -> NewOrder:
-    return NewOrder(
-        wp_order_id="wc_456",
-        wp_user_id=789,
-        payment_method_title="iDEAL",
-        payment_method="ideal",
-        ip_address="1.2.3.4",
-        currency="EUR",
-        order_total=Decimal("59.90"),
-        date_created=datetime(2025, 4, 11, 10, 0, tzinfo=UTC),
-        date_paid=datetime(2025, 4, 11, 10, 1, tzinfo=UTC),
-        locale="nl",
-        my_tickets_url="https://yoursite.com/my-tickets",
-        billing_information=BillingInformation(
-            first_name="Jane",
-            last_name="Doe",
-            address="Kerkstraat 1",
-            city="Amsterdam",
-            postal_code="1234 AB",
-            country="NL",
-            email="[email protected]",
-            phone="+31612345678",
-        ),
-        order_lines=[
-            OrderLine(
-                name="General Admission",
-                quantity=2,
-                product_id=101,
-                unit_price=Decimal("29.95"),
-                order_item_type=OrderItemType.LINE_ITEM,
-                tp_event_ticket_id=45,
-            )
-        ],
-    )
 
 
 def only_request(route: respx.Route) -> httpx.Request:
