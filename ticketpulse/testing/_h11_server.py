@@ -221,11 +221,20 @@ class H11Server:
 
     async def close(self) -> None:
         """Stop listening and close every open connection."""
-        if self._server is not None:
-            self._server.close()
-        # Connections accepted just before close() reach _accept a few loop
-        # turns later (the transport's connection_made is scheduled, not run).
-        for _ in range(5):
+        server = self._server
+        if server is not None:
+            # CPython's selector loop accepts a socket in a task whose first step,
+            # a loop turn later, attaches its transport to the server; after
+            # ``Server.close()`` that attach fails and the socket leaks. So stop
+            # accepting first, let those tasks take their step, then close.
+            loop = asyncio.get_running_loop()
+            for sock in server.sockets:
+                with contextlib.suppress(NotImplementedError):  # proactor: no such race
+                    loop.remove_reader(sock.fileno())
+            await asyncio.sleep(0)
+            server.close()
+        # Each attached transport calls connection_made (hence _accept) one turn later.
+        for _ in range(2):
             await asyncio.sleep(0)
         tasks = list(self._tasks)
         for task in tasks:
@@ -233,11 +242,13 @@ class H11Server:
         await asyncio.gather(*tasks, return_exceptions=True)
         # A task cancelled before its first step never ran its ``finally``:
         # close the sockets of connections accepted but not served yet.
-        for writer in list(self._writers):
+        unserved = list(self._writers)
+        self._writers.clear()
+        for writer in unserved:
             writer.close()
-            self._writers.discard(writer)
-        if self._server is not None:
-            await self._server.wait_closed()
+        await asyncio.gather(*(w.wait_closed() for w in unserved), return_exceptions=True)
+        if server is not None:
+            await server.wait_closed()
 
     def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         # Registered at once, not when the task first runs: close() must see
