@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import weakref
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar, cast
@@ -70,7 +71,7 @@ class AsyncClient(BaseClient):
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(api_key, base_url, timeout, max_retries, http_client)
-        self._loop = _LoopBinding()
+        self._loop = _LoopBinding(self._executor.aclose)
 
     def _make_executor(self, http_client: object) -> None:
         self._executor: AsyncExecutor
@@ -103,9 +104,16 @@ class AsyncClient(BaseClient):
         return copy
 
     async def aclose(self) -> None:
-        """Close the connection pool (unless it was passed in as ``http_client``)."""
+        """Close the connection pool (unless it was passed in as ``http_client``).
+
+        On ``AsyncClient``, call it in the event loop the client was used in.
+        Once that loop has ended there is nothing left to close: ``asyncio.run``,
+        ``anyio.run`` and ``trio.run`` close the client's connections as they
+        finish. Called from another loop while its own is still open, it raises
+        ``RuntimeError``.
+        """
         if self._owns_executor:
-            await self._executor.aclose()
+            await self._loop.aclose()
 
     async def __aenter__(self: Self) -> Self:
         return self
@@ -405,20 +413,38 @@ def _current_loop() -> object:
 
 
 class _LoopBinding:
-    """The event loop an AsyncClient's connections belong to; shared with its copies."""
+    """The event loop an AsyncClient's connections belong to; shared with its copies.
 
-    __slots__ = ("loop",)
+    Binding starts an async generator in that loop whose ``finally`` closes the
+    connections: loops finalize their async generators as they end (asyncio.run,
+    anyio.run, trio.run), the last moment their sockets can still be closed.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_closer", "_guard", "loop")
+
+    def __init__(self, close: Callable[[], Awaitable[None]]) -> None:
         self.loop: weakref.ref[object] | None = None
+        self._closer = _Closer(close)
+        self._guard: AsyncGenerator[None, None] | None = None
 
     def check(self) -> None:
         loop = _current_loop()
         if self.loop is None:
             self.loop = weakref.ref(loop)
+            self._guard = _close_at_loop_end(self._closer)
+            # Run it to its ``yield`` now (it awaits nothing before): the loop's
+            # first-iteration hook adopts it, so the loop will finalize it.
+            with contextlib.suppress(StopIteration):
+                self._guard.asend(None).send(None)
             return
         if self.loop() is loop:
             return
+        if self._closer.done:
+            raise RuntimeError(
+                "this AsyncClient was bound to the event loop it was first used in, which has "
+                "ended (its connections were closed then): create the client inside the loop "
+                "that uses it (e.g. in your app's lifespan, or per asyncio.run() call)"
+            )
         # A different loop, or the first one is gone: either way the pooled
         # connections belong to a loop that cannot serve this call.
         raise RuntimeError(
@@ -426,3 +452,58 @@ class _LoopBinding:
             "pooled connections cannot be used from another one: create the client inside "
             "the loop that uses it (e.g. in your app's lifespan, or per asyncio.run() call)"
         )
+
+    async def aclose(self) -> None:
+        """Close the connections in their own loop; nothing to do once it has ended."""
+        if self._closer.done:
+            return
+        guard, self._guard = self._guard, None
+        if guard is None:  # never used: no loop holds its connections
+            await self._closer()
+            return
+        bound = None if self.loop is None else self.loop()
+        if bound is _current_loop():
+            await guard.aclose()  # runs its ``finally``: the closer
+            return
+        if bound is not None and _still_open(bound):
+            self._guard = guard
+            raise RuntimeError(
+                "this AsyncClient is bound to the event loop it was first used in, which is "
+                "still open: close the client inside that loop (e.g. at the end of your "
+                "app's lifespan)"
+            )
+        # Its loop was closed without finalizing async generators (loop.close()
+        # by hand): the connections went with it and cannot be closed from here.
+        self._closer.done = True
+
+
+class _Closer:
+    """Closes a client's connections once, shielded from cancellation."""
+
+    __slots__ = ("close", "done")
+
+    def __init__(self, close: Callable[[], Awaitable[None]]) -> None:
+        self.close = close
+        self.done = False
+
+    async def __call__(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        # trio finalizes async generators inside a cancelled scope.
+        with anyio.CancelScope(shield=True):
+            await self.close()
+
+
+async def _close_at_loop_end(closer: _Closer) -> AsyncGenerator[None, None]:
+    # Holds the closer, not the client: a client dropped without aclose() is
+    # freed at once, and the loop's finalizer hook then closes its connections.
+    try:
+        yield
+    finally:
+        await closer()
+
+
+def _still_open(loop: object) -> bool:
+    is_closed = getattr(loop, "is_closed", None)  # asyncio; a trio token has none
+    return is_closed is None or not is_closed()

@@ -95,7 +95,14 @@ class Client(BaseClient):
         return copy
 
     def close(self) -> None:
-        """Close the connection pool (unless it was passed in as ``http_client``)."""
+        """Close the connection pool (unless it was passed in as ``http_client``).
+
+        On ``AsyncClient``, call it in the event loop the client was used in.
+        Once that loop has ended there is nothing left to close: ``asyncio.run``,
+        ``anyio.run`` and ``trio.run`` close the client's connections as they
+        finish. Called from another loop while its own is still open, it raises
+        ``RuntimeError``.
+        """
         if self._owns_executor:
             self._executor.close()
 
