@@ -48,6 +48,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._aiohttp import AiohttpClient
+    from ._asyncio import AsyncioClient
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -59,6 +60,7 @@ __all__ = [
     "AiohttpClient",
     "AsyncClient",
     "AsyncTicketURLs",
+    "AsyncioClient",
     "Attendee",
     "AuthenticationError",
     "BadRequestError",
@@ -93,7 +95,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # AiohttpClient needs the optional aiohttp: imported only when asked for.
+    # Imported only when asked for: AsyncioClient's module is not needed by the
+    # others, and AiohttpClient needs the optional aiohttp.
+    if name == "AsyncioClient":
+        from ._asyncio import AsyncioClient
+
+        return AsyncioClient
     if name == "AiohttpClient":
         try:
             from ._aiohttp import AiohttpClient

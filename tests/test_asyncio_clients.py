@@ -1,18 +1,20 @@
-"""AiohttpClient: the AsyncClient behaviours over aiohttp, against the sandbox on loopback.
+"""AsyncioClient and AiohttpClient: the AsyncClient behaviours on asyncio-only I/O.
 
 respx mocks httpx only, so these tests check the same wire format, errors,
-retries and redaction through a real server: the sandbox, its request log and
-its fault injection.
+retries and redaction through a real server on loopback: the sandbox, its
+request log and its fault injection.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import socket
 import traceback
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,14 +28,26 @@ from .conftest import Api
 from .test_end_to_end import ga_order
 from .test_end_to_end import test_the_whole_flow as whole_flow
 
-aiohttp = pytest.importorskip("aiohttp")  # the ticketpulse[aiohttp] extra
-
 pytestmark = pytest.mark.anyio
+
+needs_aiohttp = pytest.mark.skipif(
+    importlib.util.find_spec("aiohttp") is None, reason="the ticketpulse[aiohttp] extra"
+)
 
 
 @pytest.fixture
 def anyio_backend() -> str:
-    return "asyncio"  # aiohttp runs on asyncio only
+    return "asyncio"  # both run on asyncio only
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("AsyncioClient"),
+        pytest.param("AiohttpClient", marks=needs_aiohttp),  # the ticketpulse[aiohttp] extra
+    ]
+)
+def client_cls(request: pytest.FixtureRequest) -> Any:
+    return getattr(ticketpulse, request.param)
 
 
 KEY = "tp_live_aiohttp_S3CRET_0123456789"
@@ -53,20 +67,16 @@ async def base_url(sandbox: Sandbox) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def client(sandbox: Sandbox, base_url: str) -> AsyncIterator[ticketpulse.AiohttpClient]:
-    async with ticketpulse.AiohttpClient(sandbox.api_key, base_url=base_url) as client:
+async def client(sandbox: Sandbox, base_url: str, client_cls: Any) -> AsyncIterator[Any]:
+    async with client_cls(sandbox.api_key, base_url=base_url) as client:
         yield client
 
 
-async def test_the_whole_flow_over_aiohttp(
-    client: ticketpulse.AiohttpClient, sandbox: Sandbox, tmp_path: Path
-) -> None:
+async def test_the_whole_flow(client: Any, sandbox: Sandbox, tmp_path: Path) -> None:
     await whole_flow(Api(client), sandbox, tmp_path)
 
 
-async def test_wire_format_of_every_endpoint(
-    client: ticketpulse.AiohttpClient, sandbox: Sandbox
-) -> None:
+async def test_wire_format_of_every_endpoint(client: Any, sandbox: Sandbox) -> None:
     await client.get_events()
     await client.get_user_events(789)
     await client.create_order(ga_order(quantity=1))
@@ -119,9 +129,7 @@ async def test_wire_format_of_every_endpoint(
     ]
 
 
-async def test_crafted_references_stay_one_parameter(
-    client: ticketpulse.AiohttpClient, sandbox: Sandbox
-) -> None:
+async def test_crafted_references_stay_one_parameter(client: Any, sandbox: Sandbox) -> None:
     with pytest.raises(ticketpulse.NotPermittedError, match="Ticket not found"):
         await client.get_ticket_url("a&key=x/../y", user_id=7)
     [request] = sandbox.requests
@@ -130,7 +138,7 @@ async def test_crafted_references_stay_one_parameter(
 
 
 async def test_documented_errors_map_to_their_classes(
-    client: ticketpulse.AiohttpClient, sandbox: Sandbox, base_url: str
+    client: Any, sandbox: Sandbox, base_url: str, client_cls: Any
 ) -> None:
     with pytest.raises(ticketpulse.NotFoundError) as caught:
         await client.get_event_tickets(999, user_id=7)
@@ -144,14 +152,14 @@ async def test_documented_errors_map_to_their_classes(
         await client.create_order(ga_order(quantity=1)) or await client.get_order_pdf_url(
             "TP-00123", user_id=789
         )
-    async with ticketpulse.AiohttpClient("wrong-key", base_url=base_url) as wrong:
+    async with client_cls("wrong-key", base_url=base_url) as wrong:
         with pytest.raises(ticketpulse.AuthenticationError, match="Unauthorized"):
             await wrong.get_events()
     assert await client.get_user_events(4242) == []
 
 
 async def test_transient_failures_are_retried(
-    client: ticketpulse.AiohttpClient, sandbox: Sandbox, sleeps: list[float]
+    client: Any, sandbox: Sandbox, sleeps: list[float]
 ) -> None:
     sandbox.faults.inject(Respond(503, retry_after=2), times=1, method="GET")
     sandbox.faults.inject(Drop(), times=1, method="GET")
@@ -163,9 +171,7 @@ async def test_transient_failures_are_retried(
     assert len(sandbox.requests) == 3
 
 
-async def test_400_is_sent_once(
-    client: ticketpulse.AiohttpClient, sandbox: Sandbox, sleeps: list[float]
-) -> None:
+async def test_400_is_sent_once(client: Any, sandbox: Sandbox, sleeps: list[float]) -> None:
     sandbox.faults.inject(Respond(400, "Wordpress user not specified"), times=5)
     with pytest.raises(ticketpulse.BadRequestError):
         await client.get_event_tickets(12, user_id=7)
@@ -173,7 +179,7 @@ async def test_400_is_sent_once(
 
 
 async def test_an_order_lost_after_acting_is_unknown_and_not_repeated(
-    client: ticketpulse.AiohttpClient, sandbox: Sandbox, sleeps: list[float]
+    client: Any, sandbox: Sandbox, sleeps: list[float]
 ) -> None:
     sandbox.faults.inject(Drop(after_acting=True), times=1, path="/tp-api/orders/create")
     with pytest.raises(ticketpulse.OrderOutcomeUnknownError):
@@ -185,20 +191,20 @@ async def test_an_order_lost_after_acting_is_unknown_and_not_repeated(
     assert sandbox.order_count() == 2  # 429 is answered before acting: retried once
 
 
-async def test_a_stalled_answer_times_out(sandbox: Sandbox, base_url: str) -> None:
+async def test_a_stalled_answer_times_out(sandbox: Sandbox, base_url: str, client_cls: Any) -> None:
     sandbox.faults.inject(Stall(2.0), times=1)
-    async with ticketpulse.AiohttpClient(
-        sandbox.api_key, base_url=base_url, timeout=0.2, max_retries=0
-    ) as client:
+    async with client_cls(sandbox.api_key, base_url=base_url, timeout=0.2, max_retries=0) as client:
         with pytest.raises(ticketpulse.APITimeoutError):
             await client.get_events()
 
 
-async def test_connection_refused_is_a_connection_error(sleeps: list[float]) -> None:
+async def test_connection_refused_is_a_connection_error(
+    sleeps: list[float], client_cls: Any
+) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    async with ticketpulse.AiohttpClient(KEY, base_url=f"http://127.0.0.1:{port}/tp-api") as client:
+    async with client_cls(KEY, base_url=f"http://127.0.0.1:{port}/tp-api") as client:
         with pytest.raises(ticketpulse.APIConnectionError) as caught:
             await client.create_order(ga_order())
     assert type(caught.value) is ticketpulse.APIConnectionError  # never sent: not "unknown"
@@ -211,12 +217,13 @@ async def test_secrets_never_reach_logs_or_errors(
     caplog: pytest.LogCaptureFixture,
     sleeps: list[float],
     tmp_path: Path,
+    client_cls: Any,
 ) -> None:
     for name in ("", "aiohttp", "aiohttp.client", "ticketpulse", "asyncio"):
         logging.getLogger(name).setLevel(logging.DEBUG)
     caplog.set_level(logging.DEBUG)
     errors: list[BaseException] = []
-    async with ticketpulse.AiohttpClient(KEY, base_url=base_url) as client:
+    async with client_cls(KEY, base_url=base_url) as client:
         sandbox.faults.inject(Respond(503), times=1)
         await client.get_events()
         await client.create_order(NewOrder(wp_user_id=5, order_lines=[OrderLine("GA", 1, 1, 1)]))
@@ -237,7 +244,10 @@ async def test_secrets_never_reach_logs_or_errors(
         assert KEY not in "".join(traceback.format_exception(error)) + repr(error)
 
 
+@needs_aiohttp
 async def test_an_injected_session_is_not_closed(sandbox: Sandbox, base_url: str) -> None:
+    import aiohttp
+
     async with aiohttp.ClientSession() as session:
         async with ticketpulse.AiohttpClient(
             sandbox.api_key, base_url=base_url, session=session
@@ -246,7 +256,7 @@ async def test_an_injected_session_is_not_closed(sandbox: Sandbox, base_url: str
         assert not session.closed
 
 
-async def test_bulk_fetch_over_aiohttp(client: ticketpulse.AiohttpClient, sandbox: Sandbox) -> None:
+async def test_bulk_fetch(client: Any, sandbox: Sandbox) -> None:
     await client.create_order(ga_order(quantity=20))
     refs = [t.reference for t in sandbox.tickets()]
     for ref in refs:
@@ -258,16 +268,17 @@ async def test_bulk_fetch_over_aiohttp(client: ticketpulse.AiohttpClient, sandbo
     assert seen == {**dict.fromkeys(refs, True), "missing": False}
 
 
+@needs_aiohttp
 def test_a_bad_session_is_refused() -> None:
     with pytest.raises(ticketpulse.ConfigurationError, match="session"):
         ticketpulse.AiohttpClient(KEY, session="nope")  # type: ignore[arg-type]
 
 
-def test_trio_gets_a_clear_error() -> None:
+def test_trio_gets_a_clear_error(client_cls: Any) -> None:
     import trio
 
     async def use() -> None:
-        async with ticketpulse.AiohttpClient(KEY, base_url="http://127.0.0.1:9/tp-api") as client:
+        async with client_cls(KEY, base_url="http://127.0.0.1:9/tp-api") as client:
             await client.get_events()
 
     with pytest.raises(RuntimeError, match="asyncio only"):

@@ -1,0 +1,700 @@
+"""``AsyncioClient``: the same API as ``AsyncClient``, over asyncio's own transports.
+
+The SDK speaks HTTP/1.1 itself, on asyncio protocols and keep-alive
+connections: no request or response objects, no per-operation cancel scopes,
+a response parsed in the callback that receives its bytes. That is a few
+times cheaper per request than aiohttp and an order of magnitude cheaper than
+httpx, which is what bulk runs (``get_ticket_urls``, ``iter_ticket_urls``)
+spend their time on. Everything above the I/O (validation, parsing, retries,
+errors, redaction) is the same code as ``AsyncClient``'s.
+
+It speaks only what the SDK needs: GET and POST with a small body, answers
+framed by Content-Length, chunked encoding or the connection's end, no
+redirects, no upgrades. Proxies (``HTTPS_PROXY`` and friends) are honoured by
+sending through httpx instead.
+"""
+
+# ruff: noqa: ASYNC109 - a timeout here arms one timer per wait (re-armed while
+# bytes come), cheaper than a cancel scope per read on this hot path.
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import httpx
+
+from ._async_client import AsyncClient
+from ._base import DEFAULT_TIMEOUT, KEEPALIVE_EXPIRY, MAX_CONNECTIONS, ssl_context
+from ._core import Answer, Call, Failure, describe_failure
+from ._executors import AsyncHttpxExecutor
+from ._files import FileSink
+
+__all__ = ["AsyncioClient", "AsyncioExecutor"]
+
+_MAX_HEAD = 64 * 1024  # status line and headers
+_MAX_LINE = 4 * 1024  # a chunk-size line
+_MAX_BODY = 64 * 1024 * 1024  # an answer kept in memory (downloads go to disk)
+
+
+# The exception classes name what happened in the SDK's errors ("ReadTimeout:
+# ..."), like httpx's; they never leave this module otherwise.
+class ConnectError(OSError):
+    """Connecting failed: nothing was sent."""
+
+
+class ConnectTimeout(TimeoutError):
+    """Connecting took longer than the connect timeout: nothing was sent."""
+
+
+class PoolTimeout(TimeoutError):
+    """No connection came free in time: nothing was sent."""
+
+
+class ReadTimeout(TimeoutError):
+    """The server sent nothing for longer than the read timeout."""
+
+
+class WriteTimeout(TimeoutError):
+    """The request could not be written within the write timeout."""
+
+
+class ReadError(OSError):
+    """The connection broke while the request was sent or answered."""
+
+
+class RemoteProtocolError(Exception):
+    """The server closed the connection early or sent something that is not HTTP/1.1."""
+
+
+class InvalidURL(ValueError):
+    """A URL that cannot be put on the wire as it is (a local error)."""
+
+
+_NOT_SENT = (ConnectError, ConnectTimeout, PoolTimeout)
+_TIMEOUTS = (ConnectTimeout, PoolTimeout, ReadTimeout, WriteTimeout)
+# Only the SDK's own: a disk error while writing a download is not a failed request.
+_ERRORS = (
+    ConnectError,
+    ConnectTimeout,
+    PoolTimeout,
+    ReadTimeout,
+    WriteTimeout,
+    ReadError,
+    RemoteProtocolError,
+    InvalidURL,
+)
+
+_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: [^\r\n]*)?")
+_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# Characters that may not appear in a request target or Host header.
+_UNSAFE = re.compile(r"[\x00-\x20\x7f-\uffff]")
+
+
+def _failure(exc: BaseException, scrub: Callable[[str], str]) -> Failure:
+    return describe_failure(
+        exc, scrub, not_sent=_NOT_SENT, invalid=(InvalidURL,), timeouts=_TIMEOUTS
+    )
+
+
+class _Origin:
+    """scheme://host:port of a URL: the key of the pool's idle connections."""
+
+    __slots__ = ("host", "host_header", "key", "port", "tls")
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InvalidURL(f"cannot send to {parts.scheme or 'a relative'} URL")
+        self.tls = parts.scheme == "https"
+        self.host = parts.hostname
+        default = 443 if self.tls else 80
+        self.port = parts.port or default
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        header = shown if self.port == default else f"{shown}:{self.port}"
+        if _UNSAFE.search(header):
+            raise InvalidURL("the host has characters that cannot be sent")
+        self.host_header = header.encode("ascii")
+        self.key = (parts.scheme, self.host, self.port)
+
+
+class _Exchange:
+    """One request's answer as it arrives: the head, then the body (kept or streamed)."""
+
+    __slots__ = (
+        "body",
+        "done",
+        "error",
+        "head_seen",
+        "headers",
+        "last_read",
+        "size",
+        "status",
+        "stream",
+        "waiter",
+    )
+
+    def __init__(self, waiter: asyncio.Future[None], stream: bool, now: float) -> None:
+        self.waiter = waiter  # resolved at the end (or, streaming, at each step)
+        self.stream = stream
+        self.last_read = now  # for the read timeout: the time since bytes last came
+        self.error: BaseException | None = None
+        self.status = 0
+        self.headers: dict[str, str] = {}
+        self.body: list[bytes] = []
+        self.size = 0
+        self.head_seen = False
+        self.done = False
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection; parses each answer as its bytes arrive."""
+
+    def __init__(self, pool: _Pool, origin: _Origin, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.pool = pool
+        self.origin = origin
+        self.transport: asyncio.Transport | None = None
+        self.closed = False  # lost, or reached its end: never reused
+        self.reusable = True  # the last answer left the connection in a known state
+        self.idle_since = 0.0
+        self._buffer = bytearray()
+        self._exchange: _Exchange | None = None
+        self._mode = 0  # body framing: 0 head, 1 length, 2 chunked, 3 until close
+        self._remaining = 0
+        self._chunk_state = 0  # chunked: 0 size line, 1 data, 2 CRLF after data, 3 trailers
+        self._writable: asyncio.Future[None] | None = None
+
+    # -- asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast("asyncio.Transport", transport)
+
+    def data_received(self, data: bytes) -> None:
+        exchange = self._exchange
+        if exchange is None:  # bytes nobody asked for: not HTTP we can trust
+            self.closed = True
+            self._abort()
+            return
+        exchange.last_read = self._loop.time()
+        self._buffer += data
+        try:
+            self._parse()
+        except RemoteProtocolError as exc:
+            self._fail(exc)
+
+    def eof_received(self) -> bool | None:
+        exchange = self._exchange
+        if exchange is not None and self._mode == 3:
+            self._mode = 0
+            self.reusable = False
+            self._finish(exchange)
+        elif exchange is not None:
+            self._fail(RemoteProtocolError(self._early_end()))
+        self.closed = True
+        return None  # let the transport close itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self._exchange is not None:
+            self._fail(
+                ReadError(f"the connection broke: {exc}")
+                if exc
+                else RemoteProtocolError(self._early_end())
+            )
+        writable, self._writable = self._writable, None
+        if writable is not None and not writable.done():
+            writable.set_result(None)
+        self.pool.lost(self)
+
+    def pause_writing(self) -> None:
+        if self._writable is None:
+            self._writable = self._loop.create_future()
+
+    def resume_writing(self) -> None:
+        writable, self._writable = self._writable, None
+        if writable is not None and not writable.done():
+            writable.set_result(None)
+
+    # -- requests
+
+    def start(self, request: bytes, stream: bool) -> _Exchange:
+        """Send ``request``; its answer arrives in the returned exchange."""
+        assert self.transport is not None
+        loop = self._loop
+        self._exchange = exchange = _Exchange(loop.create_future(), stream, loop.time())
+        self._mode = 0
+        self.transport.write(request)
+        return exchange
+
+    async def drained(self, timeout: float | None) -> None:
+        """Wait until the request has left the buffer, if the transport said to."""
+        writable = self._writable
+        if writable is not None:
+            try:
+                async with asyncio.timeout(timeout):
+                    await writable
+            except TimeoutError:
+                raise WriteTimeout("the request could not be written in time") from None
+
+    def abort(self) -> None:
+        """Drop the connection: its state is unknown (a cancelled or failed exchange)."""
+        self.closed = True
+        self._exchange = None
+        self._abort()
+
+    def _abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _early_end(self) -> str:
+        exchange = self._exchange
+        if exchange is None or not exchange.head_seen:
+            return "the server closed the connection without answering"
+        return "the server closed the connection before the end of its answer"
+
+    def _fail(self, exc: BaseException) -> None:
+        exchange, self._exchange = self._exchange, None
+        self.closed = True
+        self._abort()
+        if exchange is not None:
+            exchange.error = exc  # also for a streaming caller between two waits
+            if not exchange.waiter.done():
+                exchange.waiter.set_exception(exc)
+
+    def _finish(self, exchange: _Exchange) -> None:
+        exchange.done = True
+        self._exchange = None
+        if self._buffer:  # more than the answer: the connection is out of step
+            self.reusable = False
+        if not exchange.waiter.done():
+            exchange.waiter.set_result(None)
+
+    # -- parsing (in data_received)
+
+    def _parse(self) -> None:
+        exchange = self._exchange
+        while exchange is not None and not exchange.done:
+            if self._mode == 0:
+                if not self._parse_head(exchange):
+                    return
+            elif self._mode == 1:
+                take = min(self._remaining, len(self._buffer))
+                if take:
+                    self._deliver(exchange, bytes(self._buffer[:take]))
+                    del self._buffer[:take]
+                    self._remaining -= take
+                if self._remaining:
+                    return
+                self._finish(exchange)
+            elif self._mode == 2:
+                if not self._parse_chunked(exchange):
+                    return
+            else:  # until the server closes
+                if self._buffer:
+                    self._deliver(exchange, bytes(self._buffer))
+                    self._buffer.clear()
+                return
+            exchange = self._exchange
+
+    def _parse_head(self, exchange: _Exchange) -> bool:
+        buffer = self._buffer
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(buffer) > _MAX_HEAD:
+                raise RemoteProtocolError("the answer's headers are too large")
+            return False
+        if end > _MAX_HEAD:
+            raise RemoteProtocolError("the answer's headers are too large")
+        lines = bytes(buffer[:end]).split(b"\r\n")
+        del buffer[: end + 4]
+        match = _STATUS_LINE.fullmatch(lines[0])
+        if match is None:
+            raise RemoteProtocolError("the answer is not HTTP/1.1")
+        status = int(match[2])
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, colon, value = line.partition(b":")
+            if not colon or not _TOKEN.fullmatch(name):  # also refuses obsolete line folding
+                raise RemoteProtocolError("the answer has a malformed header")
+            key = name.decode("ascii").lower()
+            text = value.strip(b" \t").decode("latin-1")
+            if key in headers:
+                if key == "content-length" and headers[key] != text:
+                    raise RemoteProtocolError("the answer has conflicting Content-Lengths")
+                headers[key] = f"{headers[key]}, {text}"
+            else:
+                headers[key] = text
+        if 100 <= status < 200:
+            if status == 101:
+                raise RemoteProtocolError("the server switched protocols unasked")
+            return True  # an interim answer: the real one follows
+        exchange.status = status
+        exchange.headers = headers
+        exchange.head_seen = True
+        connection = headers.get("connection", "").lower()
+        if "close" in connection or (match[1] == b"0" and "keep-alive" not in connection):
+            self.reusable = False
+        encoding = headers.get("transfer-encoding")
+        length = headers.get("content-length")
+        if encoding is not None:
+            if encoding.lower().rsplit(",", 1)[-1].strip() != "chunked":
+                raise RemoteProtocolError(f"unsupported Transfer-Encoding: {encoding!r}")
+            self._mode, self._chunk_state = 2, 0
+        elif length is not None:
+            if not length.isdigit() or len(length) > 18:
+                raise RemoteProtocolError("the answer has an invalid Content-Length")
+            self._mode, self._remaining = 1, int(length)
+            if not exchange.stream and self._remaining > _MAX_BODY:
+                raise RemoteProtocolError("the answer is too large")
+        elif status in (204, 304):
+            self._mode, self._remaining = 1, 0
+        else:
+            self._mode = 3
+            self.reusable = False
+        if exchange.stream and not exchange.waiter.done():
+            exchange.waiter.set_result(None)  # the head: the caller decides how to read on
+        return True
+
+    def _parse_chunked(self, exchange: _Exchange) -> bool:
+        buffer = self._buffer
+        while True:
+            if self._chunk_state == 1:  # data
+                take = min(self._remaining, len(buffer))
+                if take:
+                    self._deliver(exchange, bytes(buffer[:take]))
+                    del buffer[:take]
+                    self._remaining -= take
+                if self._remaining:
+                    return False
+                self._chunk_state = 2
+                continue
+            end = buffer.find(b"\r\n")
+            if end < 0:
+                if len(buffer) > _MAX_LINE:
+                    raise RemoteProtocolError("a chunk line is too long")
+                return False
+            line = bytes(buffer[:end])
+            del buffer[: end + 2]
+            if self._chunk_state == 2:  # the CRLF that ends a chunk's data
+                if line:
+                    raise RemoteProtocolError("a chunk is longer than it said")
+                self._chunk_state = 0
+            elif self._chunk_state == 0:  # a size line
+                size = line.split(b";", 1)[0].strip()
+                if not size or len(size) > 15 or size.strip(b"0123456789abcdefABCDEF"):
+                    raise RemoteProtocolError("a chunk has an invalid size")
+                self._remaining = int(size, 16)
+                self._chunk_state = 3 if self._remaining == 0 else 1
+            elif not line:  # the empty line after the trailers
+                self._finish(exchange)
+                return True
+
+    def _deliver(self, exchange: _Exchange, data: bytes) -> None:
+        exchange.body.append(data)
+        exchange.size += len(data)
+        if exchange.stream:
+            if exchange.size > 4 * 1024 * 1024 and self.transport is not None:
+                self.transport.pause_reading()  # the caller writes it out, then resumes
+            if not exchange.waiter.done():
+                exchange.waiter.set_result(None)
+        elif exchange.size > _MAX_BODY:
+            raise RemoteProtocolError("the answer is too large")
+
+    async def next_chunks(self, exchange: _Exchange, timeout: float | None) -> list[bytes]:
+        """Streaming: the body bytes received so far ([] at the end of the answer)."""
+        while not exchange.body and not exchange.done:
+            if exchange.error is not None:
+                raise exchange.error
+            exchange.waiter = self._loop.create_future()
+            await _wait(exchange.waiter, timeout, exchange)
+        chunks, exchange.body, exchange.size = exchange.body, [], 0
+        if self.transport is not None and not self.closed:
+            self.transport.resume_reading()
+        return chunks
+
+
+async def _wait(
+    future: asyncio.Future[None], timeout: float | None, exchange: _Exchange | None = None
+) -> None:
+    """Await ``future``; :class:`ReadTimeout` after ``timeout`` seconds without a byte
+    of ``exchange`` (or, without one, ``timeout`` seconds in all)."""
+    if future.done():
+        future.result()
+        return
+    if timeout is None:
+        await future
+        return
+    timer = _Timer(future, timeout, exchange)
+    try:
+        await future
+    finally:
+        timer.handle.cancel()
+
+
+class _Timer:
+    """One timer per wait, re-armed when bytes came meanwhile (cheaper than one per read)."""
+
+    __slots__ = ("exchange", "future", "handle", "loop", "timeout")
+
+    def __init__(
+        self, future: asyncio.Future[None], timeout: float, exchange: _Exchange | None
+    ) -> None:
+        self.loop = future.get_loop()
+        self.future = future
+        self.timeout = timeout
+        self.exchange = exchange
+        self.handle = self.loop.call_later(timeout, self._fire)
+
+    def _fire(self) -> None:
+        if self.exchange is not None:
+            quiet = self.loop.time() - self.exchange.last_read
+            if quiet < self.timeout:
+                self.handle = self.loop.call_later(self.timeout - quiet, self._fire)
+                return
+        if not self.future.done():
+            self.future.set_exception(ReadTimeout("the server did not answer in time"))
+
+
+class _Pool:
+    """Keep-alive connections by origin, at most ``limit`` open at once."""
+
+    def __init__(self, limit: int, keepalive_expiry: float) -> None:
+        self._limit = limit
+        self._expiry = keepalive_expiry
+        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._open: set[_Connection] = set()
+        self._connecting = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self, origin: _Origin, timeout: httpx.Timeout) -> _Connection:
+        loop = asyncio.get_running_loop()
+        while True:
+            idle = self._idle.get(origin.key)
+            now = loop.time()
+            while idle:
+                connection = idle.pop()  # the most recently used: the warmest
+                if not connection.closed and now - connection.idle_since < self._expiry:
+                    return connection
+                self._drop(connection)
+            if len(self._open) + self._connecting >= self._limit:
+                self._drop_oldest_idle()
+            if len(self._open) + self._connecting < self._limit:
+                return await self._connect(origin, timeout)
+            waiter = loop.create_future()
+            self._waiters.append(waiter)
+            try:
+                await _wait(waiter, timeout.pool)
+            except ReadTimeout:
+                raise PoolTimeout("no connection came free in time") from None
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake()  # pass on the turn this waiter was given
+                raise
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+
+    async def _connect(self, origin: _Origin, timeout: httpx.Timeout) -> _Connection:
+        loop = asyncio.get_running_loop()
+        self._connecting += 1
+        try:
+            async with asyncio.timeout(timeout.connect):
+                _, connection = await loop.create_connection(
+                    lambda: _Connection(self, origin, loop),
+                    origin.host,
+                    origin.port,
+                    ssl=ssl_context() if origin.tls else None,
+                    server_hostname=origin.host if origin.tls else None,
+                )
+        except TimeoutError:
+            raise ConnectTimeout(f"connecting to {origin.host}:{origin.port} timed out") from None
+        except OSError as exc:  # refused, unreachable, DNS, TLS verification
+            raise ConnectError(str(exc) or type(exc).__name__) from None
+        finally:
+            self._connecting -= 1
+            self._wake()
+        self._open.add(connection)
+        return connection
+
+    def release(self, connection: _Connection) -> None:
+        """Back to the pool after a complete answer, or closed if it cannot be reused."""
+        if connection.closed or not connection.reusable:
+            self._drop(connection)
+        else:
+            connection.idle_since = asyncio.get_running_loop().time()
+            self._idle.setdefault(connection.origin.key, []).append(connection)
+        self._wake()
+
+    def discard(self, connection: _Connection) -> None:
+        """Abort a connection left in an unknown state (cancelled, failed)."""
+        connection.abort()
+        self._drop(connection)
+        self._wake()
+
+    def lost(self, connection: _Connection) -> None:
+        """The connection ended (the server closed it, or it was dropped)."""
+        if connection in self._open:
+            self._open.discard(connection)
+            idle = self._idle.get(connection.origin.key)
+            if idle and connection in idle:
+                idle.remove(connection)
+            self._wake()
+
+    def _drop(self, connection: _Connection) -> None:
+        self._open.discard(connection)
+        if connection.transport is not None and not connection.transport.is_closing():
+            connection.transport.close()
+
+    def _drop_oldest_idle(self) -> None:
+        oldest: _Connection | None = None
+        for idle in self._idle.values():
+            if idle and (oldest is None or idle[0].idle_since < oldest.idle_since):
+                oldest = idle[0]
+        if oldest is not None:
+            self._idle[oldest.origin.key].remove(oldest)
+            self._drop(oldest)
+
+    def _wake(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def aclose(self) -> None:
+        connections = list(self._open)
+        self._open.clear()
+        self._idle.clear()
+        for connection in connections:
+            connection.abort()  # idle ones have nothing to lose; busy ones are cut off
+        if connections:  # one turn: the transports close their sockets in a callback
+            await asyncio.sleep(0)
+
+
+class AsyncioExecutor:
+    """Sends calls over the SDK's own HTTP/1.1 connections on asyncio."""
+
+    def __init__(self, base_url: str, headers: Mapping[str, str]) -> None:
+        self._origin = _Origin(base_url)
+        parts = urlsplit(base_url)
+        self._origin_length = len(f"{parts.scheme}://{parts.netloc}")
+        common = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        self._head = f" HTTP/1.1\r\nHost: {self._origin.host_header.decode()}\r\n{common}"
+        self._common = common
+        self._pool = _Pool(MAX_CONNECTIONS, KEEPALIVE_EXPIRY)
+        self.is_closed = False
+
+    def _request(self, call: Call[Any], url: str) -> tuple[_Origin, bytes]:
+        if call.url is None:
+            origin = self._origin
+            # The client built ``url`` from the base URL: what follows its origin.
+            head = f"{call.method} {url[self._origin_length :]}{self._head}"
+        else:  # a signed file URL, on its own host
+            origin = _Origin(url)
+            parts = urlsplit(url)
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            if _UNSAFE.search(target):
+                raise InvalidURL("the URL has characters that cannot be sent")
+            head = (
+                f"{call.method} {target} HTTP/1.1\r\n"
+                f"Host: {origin.host_header.decode()}\r\n{self._common}"
+            )
+        body = call.body
+        if body is None:
+            return origin, (head + "\r\n").encode("ascii")
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        return origin, head.encode("ascii") + body
+
+    async def send(
+        self,
+        call: Call[Any],
+        url: str,
+        timeout: httpx.Timeout,
+        sink: FileSink | None,
+        scrub: Callable[[str], str],
+    ) -> Answer | Failure:
+        if self.is_closed:
+            raise RuntimeError("the client is closed: create a new one")
+        if "trio" in sys.modules:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                raise RuntimeError(
+                    "AsyncioClient runs on asyncio only; use AsyncClient under trio"
+                ) from None
+        try:
+            origin, request = self._request(call, url)
+            connection = await self._pool.acquire(origin, timeout)
+        except _ERRORS as exc:
+            return _failure(exc, scrub)
+        try:
+            exchange = connection.start(request, stream=sink is not None)
+            await connection.drained(timeout.write)
+            await _wait(exchange.waiter, timeout.read, exchange)
+            status = exchange.status
+            if sink is not None:
+                if 200 <= status < 300:
+                    with sink.open(exchange.headers.get("content-type")):
+                        while chunks := await connection.next_chunks(exchange, timeout.read):
+                            for chunk in chunks:
+                                sink.write(chunk)
+                    answer = Answer(status, b"", exchange.headers)
+                else:
+                    while await connection.next_chunks(exchange, timeout.read):
+                        pass
+                    answer = Answer(status, b"".join(exchange.body), exchange.headers)
+            else:
+                body = exchange.body
+                answer = Answer(
+                    status,
+                    body[0] if len(body) == 1 else b"".join(body),
+                    {} if 200 <= status < 300 else exchange.headers,
+                )
+        except _ERRORS as exc:
+            self._pool.discard(connection)
+            return _failure(exc, scrub)
+        except BaseException:  # cancelled: the answer may still be on its way
+            self._pool.discard(connection)
+            raise
+        self._pool.release(connection)
+        return answer
+
+    async def aclose(self) -> None:
+        self.is_closed = True
+        await self._pool.aclose()
+
+
+class AsyncioClient(AsyncClient):
+    """``AsyncClient`` over asyncio's own transports: the fastest, for bulk work.
+
+    The same methods as :class:`AsyncClient`, sent over the SDK's own HTTP/1.1
+    keep-alive connections (up to 100) instead of httpx: several times less
+    CPU per request, with no extra dependency. It runs on asyncio only (uvloop
+    too), not under trio, and cannot be mocked with respx (use
+    ``ticketpulse.testing``'s sandbox). With proxy environment variables set
+    for the API's host it sends through httpx, which honours them. Other
+    arguments are as for :class:`AsyncClient`. Raises
+    :class:`ConfigurationError` for a missing key or an invalid setting.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+    ) -> None:
+        super().__init__(api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+
+    def _make_executor(self, http_client: object) -> None:
+        if self._wants_httpx():
+            http = httpx.AsyncClient(**self._httpx_settings())
+            self._executor = AsyncHttpxExecutor(http, self._headers, owned=True)
+        else:
+            self._executor = AsyncioExecutor(self._base_url, self._headers)
