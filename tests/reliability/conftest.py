@@ -200,6 +200,7 @@ FLAVOURS = [
     Flavour("AsyncClient", "asyncio"),
     Flavour("AsyncClient", "trio"),
     Flavour("AiohttpClient", "asyncio"),  # aiohttp runs on asyncio only
+    Flavour("AsyncioClient", "asyncio"),  # its own HTTP/1.1 on asyncio transports
 ]
 ASYNC_FLAVOURS = FLAVOURS[1:]
 

@@ -523,12 +523,18 @@ class Env:
         return self.portal.call(functools.partial(bound, *args, **kwargs))
 
 
-ENVS = ["Client", "AsyncClient-asyncio", "AsyncClient-trio", "AiohttpClient-asyncio"]
+ENVS = [
+    "Client",
+    "AsyncClient-asyncio",
+    "AsyncClient-trio",
+    "AiohttpClient-asyncio",
+    "AsyncioClient-asyncio",
+]
 
 
 @pytest.fixture(scope="module", params=with_marks(ENVS))
 def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    """In-process sandbox for Client and AsyncClient; loopback for AiohttpClient.
+    """In-process sandbox for Client and AsyncClient; loopback for the asyncio-only clients.
 
     ``max_retries=0``: a request that slipped through is seen at once, not retried.
     """
@@ -542,9 +548,9 @@ def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         sandbox.close()
         return
     with anyio.from_thread.start_blocking_portal(name.split("-")[1]) as portal:
-        if name.startswith("Aiohttp"):
+        if name.startswith(("Aiohttp", "Asyncio")):
             server: RunningServer = sandbox.start_server()
-            aio = ticketpulse.AiohttpClient(
+            aio = getattr(ticketpulse, name.split("-")[0])(
                 sandbox.api_key, base_url=server.base_url, max_retries=0
             )
             try:

@@ -110,6 +110,9 @@ with sandbox.serve() as base_url:
         await alifecycle(ticketpulse.AiohttpClient(sandbox.api_key, base_url=base_url))
     if importlib.util.find_spec("aiohttp") is not None:
         asyncio.run(with_aiohttp())
+    async def with_asyncio():
+        await alifecycle(ticketpulse.AsyncioClient(sandbox.api_key, base_url=base_url))
+    asyncio.run(with_asyncio())
     assert sandbox.connections.wait_until(open=0, timeout=10), sandbox.connections
 gc.collect()
 print("lifecycle ok", sandbox.connections)
@@ -331,6 +334,7 @@ def other_loop_cases() -> list[Any]:
         pytest.param(
             "AiohttpClient", "asyncio", id="AiohttpClient-asyncio-then-asyncio", marks=needs_aiohttp
         ),
+        pytest.param("AsyncioClient", "asyncio", id="AsyncioClient-asyncio-then-asyncio"),
     ]
 
 

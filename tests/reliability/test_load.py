@@ -253,6 +253,7 @@ def record(figures: Figures, run: Run, client: str) -> None:
 CLIENTS = [
     pytest.param(ticketpulse.AsyncClient, id="AsyncClient"),
     pytest.param("AiohttpClient", id="AiohttpClient", marks=needs_aiohttp),
+    pytest.param("AsyncioClient", id="AsyncioClient"),
 ]
 
 

@@ -75,7 +75,8 @@ TARGETS = [
     Target(flavour, mode)
     for flavour in FLAVOURS
     for mode in ("in-process", "loopback")
-    if not (flavour.client == "AiohttpClient" and mode == "in-process")  # aiohttp needs sockets
+    # AiohttpClient and AsyncioClient need sockets: no in-process transport.
+    if not (flavour.client in ("AiohttpClient", "AsyncioClient") and mode == "in-process")
 ]
 
 
@@ -294,7 +295,7 @@ async def test_no_secret_appears_in_logs_warnings_errors_or_reprs(
             if server is not None:
                 server.stop()
             probe.close()
-            if target.flavour.client != "AiohttpClient":
+            if target.flavour.client not in ("AiohttpClient", "AsyncioClient"):
                 await sandbox.aclose()
 
     signed = {secret_of(url) for url in (qr, pdf, *urls)}
