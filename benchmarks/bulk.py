@@ -16,6 +16,8 @@ Variants:
 - ``sdk-async``: ``ticketpulse.AsyncClient().get_ticket_urls`` (the default);
 - ``sdk-aiohttp``: ``ticketpulse.AiohttpClient().get_ticket_urls`` when the
   SDK has it ("not available" otherwise);
+- ``sdk-asyncio``: ``ticketpulse.AsyncioClient().get_ticket_urls`` (the SDK's
+  own HTTP/1.1 on asyncio transports) when the SDK has it;
 - ``sdk-blocking``: ``ticketpulse.Client().get_ticket_urls``.
 
 Modes: ``zero`` (the server answers at once: requests per second) and
@@ -159,6 +161,20 @@ async def sdk_aiohttp(target: Target, ids: list[str], concurrency: int, timer: T
     return [u.url for u in urls]
 
 
+async def sdk_asyncio(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
+    client_type = getattr(ticketpulse, "AsyncioClient", None)
+    if client_type is None:
+        raise RuntimeError("ticketpulse.AsyncioClient is not available")
+    async with client_type(target.key, base_url=target.base_url) as client:
+        await client.get_ticket_urls(
+            _warm(ids, concurrency), user_id=target.user_id, concurrency=concurrency
+        )
+        timer.start()
+        urls = await client.get_ticket_urls(ids, user_id=target.user_id, concurrency=concurrency)
+        timer.stop()
+    return [u.url for u in urls]
+
+
 def sdk_blocking(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
     with ticketpulse.Client(target.key, base_url=target.base_url) as client:
         client.get_ticket_urls(
@@ -175,6 +191,7 @@ VARIANTS: dict[str, Variant] = {
     "httpx": raw_httpx,
     "sdk-async": sdk_async,
     "sdk-aiohttp": sdk_aiohttp,
+    "sdk-asyncio": sdk_asyncio,
     "sdk-blocking": sdk_blocking,
 }
 DESCRIPTIONS = {
@@ -182,6 +199,7 @@ DESCRIPTIONS = {
     "httpx": "hand-written httpx.AsyncClient + asyncio.Semaphore",
     "sdk-async": "ticketpulse.AsyncClient.get_ticket_urls (default, httpx)",
     "sdk-aiohttp": "ticketpulse.AiohttpClient.get_ticket_urls",
+    "sdk-asyncio": "ticketpulse.AsyncioClient.get_ticket_urls (own HTTP/1.1 on asyncio)",
     "sdk-blocking": "ticketpulse.Client.get_ticket_urls (threads)",
 }
 
@@ -190,6 +208,8 @@ def available(name: str) -> bool:
     """Whether a variant can run with the installed SDK."""
     if name == "sdk-aiohttp":
         return _aiohttp_client() is not None
+    if name == "sdk-asyncio":
+        return getattr(ticketpulse, "AsyncioClient", None) is not None
     return True
 
 

@@ -34,7 +34,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 README = Path(__file__).resolve().parent / "README.md"
 BEGIN, END = "<!-- latest table: begin -->", "<!-- latest table: end -->"
 PARTS = ("server", "bulk", "overhead", "parse", "memory", "import")
-SDK_VARIANTS = ("sdk-async", "sdk-aiohttp", "sdk-blocking")
+SDK_VARIANTS = ("sdk-async", "sdk-aiohttp", "sdk-asyncio", "sdk-blocking")
 
 
 def log(message: str) -> None:
@@ -415,6 +415,7 @@ def table(results: dict[str, Any]) -> str:
                     ("sdk-async", "httpx"),
                     ("sdk-async", "aiohttp"),
                     ("sdk-aiohttp", "aiohttp"),
+                    ("sdk-asyncio", "aiohttp"),
                     ("sdk-blocking", "sdk-async"),
                 ):
                     if variant in variants and reference in variants:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 import sys
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -29,7 +30,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ._async_client import AsyncClient
-from ._base import DEFAULT_TIMEOUT, KEEPALIVE_EXPIRY, MAX_CONNECTIONS, ssl_context
+from ._base import DEFAULT_TIMEOUT
 from ._core import Answer, Call, Failure, describe_failure
 from ._executors import AsyncHttpxExecutor
 from ._files import FileSink
@@ -463,8 +464,9 @@ class _Timer:
 class _Pool:
     """Keep-alive connections by origin, at most ``limit`` open at once."""
 
-    def __init__(self, limit: int, keepalive_expiry: float) -> None:
+    def __init__(self, limit: int, keepalive_expiry: float, ssl_context: ssl.SSLContext) -> None:
         self._limit = limit
+        self._ssl_context = ssl_context
         self._expiry = keepalive_expiry
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._open: set[_Connection] = set()
@@ -508,7 +510,7 @@ class _Pool:
                     lambda: _Connection(self, origin, loop),
                     origin.host,
                     origin.port,
-                    ssl=ssl_context() if origin.tls else None,
+                    ssl=self._ssl_context if origin.tls else None,
                     server_hostname=origin.host if origin.tls else None,
                 )
         except TimeoutError:
@@ -579,14 +581,22 @@ class _Pool:
 class AsyncioExecutor:
     """Sends calls over the SDK's own HTTP/1.1 connections on asyncio."""
 
-    def __init__(self, base_url: str, headers: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        headers: Mapping[str, str],
+        *,
+        ssl_context: ssl.SSLContext,
+        max_connections: int,
+        keepalive_expiry: float,
+    ) -> None:
         self._origin = _Origin(base_url)
         parts = urlsplit(base_url)
         self._origin_length = len(f"{parts.scheme}://{parts.netloc}")
         common = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         self._head = f" HTTP/1.1\r\nHost: {self._origin.host_header.decode()}\r\n{common}"
         self._common = common
-        self._pool = _Pool(MAX_CONNECTIONS, KEEPALIVE_EXPIRY)
+        self._pool = _Pool(max_connections, keepalive_expiry, ssl_context)
         self.is_closed = False
 
     def _request(self, call: Call[Any], url: str) -> tuple[_Origin, bytes]:
@@ -697,4 +707,4 @@ class AsyncioClient(AsyncClient):
             http = httpx.AsyncClient(**self._httpx_settings())
             self._executor = AsyncHttpxExecutor(http, self._headers, owned=True)
         else:
-            self._executor = AsyncioExecutor(self._base_url, self._headers)
+            self._executor = AsyncioExecutor(self._base_url, self._headers, **self._pool_settings())
