@@ -28,6 +28,7 @@ EXPECTED_EXPORTS = {
     "AiohttpClient",  # loaded on first use: needs the aiohttp extra
     "AsyncClient",
     "AsyncTicketURLs",
+    "AsyncioClient",  # loaded on first use: its own HTTP/1.1 on asyncio
     "Client",
     "TicketURLResult",
     "TicketURLs",

@@ -90,8 +90,11 @@ _ERRORS = (
     InvalidURL,
 )
 
-_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: [^\r\n]*)?")
-_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_STATUS_LINE = re.compile(r"HTTP/1\.([01]) ([0-9]{3})(?: [^\r\n]*)?\r\n")
+# Every header line at once: a token, a colon, a value (this also refuses obsolete
+# line folding, whose continuation lines start with a space).
+_HEADER_LINES = re.compile(r"(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*\r\n)*")
+_HEADER = re.compile(r"([^:\r\n]+):[ \t]*([^\r\n]*?)[ \t]*\r\n")
 # Characters that may not appear in a request target or Host header.
 _UNSAFE = re.compile(r"[\x00-\x20\x7f-\uffff]")
 
@@ -311,25 +314,27 @@ class _Connection(asyncio.Protocol):
             return False
         if end > _MAX_HEAD:
             raise RemoteProtocolError("the answer's headers are too large")
-        lines = bytes(buffer[:end]).split(b"\r\n")
+        head = buffer[: end + 2].decode("latin-1")  # each line with its CRLF
         del buffer[: end + 4]
-        match = _STATUS_LINE.fullmatch(lines[0])
+        match = _STATUS_LINE.match(head)
         if match is None:
             raise RemoteProtocolError("the answer is not HTTP/1.1")
+        lines = head[match.end() :]
+        if not _HEADER_LINES.fullmatch(lines):
+            raise RemoteProtocolError("the answer has a malformed header")
         status = int(match[2])
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, colon, value = line.partition(b":")
-            if not colon or not _TOKEN.fullmatch(name):  # also refuses obsolete line folding
-                raise RemoteProtocolError("the answer has a malformed header")
-            key = name.decode("ascii").lower()
-            text = value.strip(b" \t").decode("latin-1")
-            if key in headers:
-                if key == "content-length" and headers[key] != text:
-                    raise RemoteProtocolError("the answer has conflicting Content-Lengths")
-                headers[key] = f"{headers[key]}, {text}"
-            else:
-                headers[key] = text
+        pairs: list[tuple[str, str]] = _HEADER.findall(lines)
+        headers = {name.lower(): value for name, value in pairs}
+        if len(headers) < len(pairs):  # a repeated header: its values joined, as HTTP says
+            headers = {}
+            for name, text in pairs:
+                key = name.lower()
+                if key in headers:
+                    if key == "content-length" and headers[key] != text:
+                        raise RemoteProtocolError("the answer has conflicting Content-Lengths")
+                    headers[key] = f"{headers[key]}, {text}"
+                else:
+                    headers[key] = text
         if 100 <= status < 200:
             if status == 101:
                 raise RemoteProtocolError("the server switched protocols unasked")
@@ -338,7 +343,7 @@ class _Connection(asyncio.Protocol):
         exchange.headers = headers
         exchange.head_seen = True
         connection = headers.get("connection", "").lower()
-        if "close" in connection or (match[1] == b"0" and "keep-alive" not in connection):
+        if "close" in connection or (match[1] == "0" and "keep-alive" not in connection):
             self.reusable = False
         encoding = headers.get("transfer-encoding")
         length = headers.get("content-length")

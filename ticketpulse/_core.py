@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar
-
-import attrs
+from types import MappingProxyType
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from . import _json
 from ._errors import UnexpectedResponseError, status_error
@@ -30,6 +29,10 @@ __all__ = [
 
 T = TypeVar("T")
 
+# Named tuples, not attrs classes: one is built per request and per answer, and
+# a tuple is the cheapest immutable record to build (and to import).
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+
 
 class _NoOverride(enum.Enum):
     NO_OVERRIDE = enum.auto()
@@ -39,8 +42,7 @@ NO_OVERRIDE = _NoOverride.NO_OVERRIDE
 """Returned by a call's ``on_status`` when it has no special meaning for an answer."""
 
 
-@attrs.frozen(slots=True)
-class Call(Generic[T]):
+class Call(NamedTuple, Generic[T]):
     """Everything needed to make one API call, except the key and the I/O.
 
     ``path`` is already percent-encoded and relative to the base URL; ``params``
@@ -61,13 +63,12 @@ class Call(Generic[T]):
     url: str | None = None
 
 
-@attrs.frozen(slots=True)
-class Answer:
+class Answer(NamedTuple):
     """A plain HTTP answer: status, the headers the core needs, and the body."""
 
     status: int
     body: bytes
-    headers: Mapping[str, str] = attrs.Factory(dict[str, str])
+    headers: Mapping[str, str] = _NO_HEADERS
 
 
 class FailureKind(enum.Enum):
@@ -81,8 +82,7 @@ class FailureKind(enum.Enum):
     """The request could not be formed (a local error); repeating cannot help."""
 
 
-@attrs.frozen(slots=True)
-class Failure:
+class Failure(NamedTuple):
     """A transport failure, described without the HTTP library's types."""
 
     kind: FailureKind
