@@ -172,6 +172,8 @@ class _Connection(asyncio.Protocol):
         self._remaining = 0
         self._chunk_state = 0  # chunked: 0 size line, 1 data, 2 CRLF after data, 3 trailers
         self._writable: asyncio.Future[None] | None = None
+        self._read_timeout: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     # -- asyncio.Protocol
 
@@ -204,6 +206,9 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._exchange is not None:
             self._fail(
                 ReadError(f"the connection broke: {exc}")
@@ -226,14 +231,35 @@ class _Connection(asyncio.Protocol):
 
     # -- requests
 
-    def start(self, request: bytes, stream: bool) -> _Exchange:
-        """Send ``request``; its answer arrives in the returned exchange."""
+    def start(self, request: bytes, stream: bool, read_timeout: float | None) -> _Exchange:
+        """Send ``request``; its answer arrives in the returned exchange.
+
+        The exchange fails with :class:`ReadTimeout` once ``read_timeout``
+        seconds pass without a byte of the answer.
+        """
         assert self.transport is not None
         loop = self._loop
-        self._exchange = exchange = _Exchange(loop.create_future(), stream, loop.time())
+        now = loop.time()
+        self._exchange = exchange = _Exchange(loop.create_future(), stream, now)
         self._mode = 0
+        self._read_timeout = read_timeout
+        if read_timeout is not None and self._timer is None:
+            self._timer = loop.call_at(now + read_timeout, self._check_quiet)
         self.transport.write(request)
         return exchange
+
+    def _check_quiet(self) -> None:
+        # One timer per connection, not per request: it stays armed across
+        # exchanges and is moved on when bytes came meanwhile.
+        self._timer = None
+        exchange, timeout = self._exchange, self._read_timeout
+        if exchange is None or timeout is None:
+            return
+        due = exchange.last_read + timeout
+        if self._loop.time() >= due:
+            self._fail(ReadTimeout("the server did not answer in time"))
+        else:
+            self._timer = self._loop.call_at(due, self._check_quiet)
 
     async def drained(self, timeout: float | None) -> None:
         """Wait until the request has left the buffer, if the transport said to."""
@@ -411,59 +437,27 @@ class _Connection(asyncio.Protocol):
         elif exchange.size > _MAX_BODY:
             raise RemoteProtocolError("the answer is too large")
 
-    async def next_chunks(self, exchange: _Exchange, timeout: float | None) -> list[bytes]:
+    async def next_chunks(self, exchange: _Exchange) -> list[bytes]:
         """Streaming: the body bytes received so far ([] at the end of the answer)."""
         while not exchange.body and not exchange.done:
             if exchange.error is not None:
                 raise exchange.error
             exchange.waiter = self._loop.create_future()
-            await _wait(exchange.waiter, timeout, exchange)
+            await exchange.waiter
         chunks, exchange.body, exchange.size = exchange.body, [], 0
         if self.transport is not None and not self.closed:
+            exchange.last_read = self._loop.time()  # paused meanwhile: not the server's silence
             self.transport.resume_reading()
         return chunks
 
 
-async def _wait(
-    future: asyncio.Future[None], timeout: float | None, exchange: _Exchange | None = None
-) -> None:
-    """Await ``future``; :class:`ReadTimeout` after ``timeout`` seconds without a byte
-    of ``exchange`` (or, without one, ``timeout`` seconds in all)."""
-    if future.done():
-        future.result()
-        return
-    if timeout is None:
-        await future
-        return
-    timer = _Timer(future, timeout, exchange)
+async def _wait_for_pool(future: asyncio.Future[None], timeout: float | None) -> None:
+    """Await a turn at the pool; :class:`PoolTimeout` after ``timeout`` seconds."""
     try:
-        await future
-    finally:
-        timer.handle.cancel()
-
-
-class _Timer:
-    """One timer per wait, re-armed when bytes came meanwhile (cheaper than one per read)."""
-
-    __slots__ = ("exchange", "future", "handle", "loop", "timeout")
-
-    def __init__(
-        self, future: asyncio.Future[None], timeout: float, exchange: _Exchange | None
-    ) -> None:
-        self.loop = future.get_loop()
-        self.future = future
-        self.timeout = timeout
-        self.exchange = exchange
-        self.handle = self.loop.call_later(timeout, self._fire)
-
-    def _fire(self) -> None:
-        if self.exchange is not None:
-            quiet = self.loop.time() - self.exchange.last_read
-            if quiet < self.timeout:
-                self.handle = self.loop.call_later(self.timeout - quiet, self._fire)
-                return
-        if not self.future.done():
-            self.future.set_exception(ReadTimeout("the server did not answer in time"))
+        async with asyncio.timeout(timeout):
+            await future
+    except TimeoutError:
+        raise PoolTimeout("no connection came free in time") from None
 
 
 class _Pool:
@@ -495,9 +489,7 @@ class _Pool:
             waiter = loop.create_future()
             self._waiters.append(waiter)
             try:
-                await _wait(waiter, timeout.pool)
-            except ReadTimeout:
-                raise PoolTimeout("no connection came free in time") from None
+                await _wait_for_pool(waiter, timeout.pool)
             except BaseException:
                 if waiter.done() and not waiter.cancelled():
                     self._wake()  # pass on the turn this waiter was given
@@ -648,19 +640,19 @@ class AsyncioExecutor:
         except _ERRORS as exc:
             return _failure(exc, scrub)
         try:
-            exchange = connection.start(request, stream=sink is not None)
+            exchange = connection.start(request, sink is not None, timeout.read)
             await connection.drained(timeout.write)
-            await _wait(exchange.waiter, timeout.read, exchange)
+            await exchange.waiter
             status = exchange.status
             if sink is not None:
                 if 200 <= status < 300:
                     with sink.open(exchange.headers.get("content-type")):
-                        while chunks := await connection.next_chunks(exchange, timeout.read):
+                        while chunks := await connection.next_chunks(exchange):
                             for chunk in chunks:
                                 sink.write(chunk)
                     answer = Answer(status, b"", exchange.headers)
                 else:
-                    while await connection.next_chunks(exchange, timeout.read):
+                    while await connection.next_chunks(exchange):
                         pass
                     answer = Answer(status, b"".join(exchange.body), exchange.headers)
             else:
