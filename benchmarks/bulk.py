@@ -128,29 +128,20 @@ async def raw_httpx(target: Target, ids: list[str], concurrency: int, timer: Tim
     return urls
 
 
-async def sdk_async(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
-    async with ticketpulse.AsyncClient(target.key, base_url=target.base_url) as client:
-        await client.get_ticket_urls(
-            _warm(ids, concurrency), user_id=target.user_id, concurrency=concurrency
-        )
-        timer.start()
-        urls = await client.get_ticket_urls(ids, user_id=target.user_id, concurrency=concurrency)
-        timer.stop()
-    return [u.url for u in urls]
-
-
-def _aiohttp_client() -> Any:
-    """``ticketpulse.AiohttpClient``, or None when this SDK (or its aiohttp) lacks it."""
+def _sdk_class(name: str) -> Any:
+    """``ticketpulse.<name>``, or None when this SDK (or the extra it needs) lacks it."""
     try:
-        return getattr(ticketpulse, "AiohttpClient", None)
-    except ImportError:  # the SDK has it, but aiohttp is not installed
+        return getattr(ticketpulse, name, None)
+    except ImportError:  # the SDK has it, but e.g. aiohttp is not installed
         return None
 
 
-async def sdk_aiohttp(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
-    client_type = _aiohttp_client()
+async def _sdk_bulk(
+    name: str, target: Target, ids: list[str], concurrency: int, timer: Timer
+) -> list[Any]:
+    client_type = _sdk_class(name)
     if client_type is None:
-        raise RuntimeError("ticketpulse.AiohttpClient is not available")
+        raise RuntimeError(f"ticketpulse.{name} is not available")
     async with client_type(target.key, base_url=target.base_url) as client:
         await client.get_ticket_urls(
             _warm(ids, concurrency), user_id=target.user_id, concurrency=concurrency
@@ -159,20 +150,18 @@ async def sdk_aiohttp(target: Target, ids: list[str], concurrency: int, timer: T
         urls = await client.get_ticket_urls(ids, user_id=target.user_id, concurrency=concurrency)
         timer.stop()
     return [u.url for u in urls]
+
+
+async def sdk_async(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
+    return await _sdk_bulk("AsyncClient", target, ids, concurrency, timer)
+
+
+async def sdk_aiohttp(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
+    return await _sdk_bulk("AiohttpClient", target, ids, concurrency, timer)
 
 
 async def sdk_asyncio(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
-    client_type = getattr(ticketpulse, "AsyncioClient", None)
-    if client_type is None:
-        raise RuntimeError("ticketpulse.AsyncioClient is not available")
-    async with client_type(target.key, base_url=target.base_url) as client:
-        await client.get_ticket_urls(
-            _warm(ids, concurrency), user_id=target.user_id, concurrency=concurrency
-        )
-        timer.start()
-        urls = await client.get_ticket_urls(ids, user_id=target.user_id, concurrency=concurrency)
-        timer.stop()
-    return [u.url for u in urls]
+    return await _sdk_bulk("AsyncioClient", target, ids, concurrency, timer)
 
 
 def sdk_blocking(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
@@ -207,9 +196,9 @@ DESCRIPTIONS = {
 def available(name: str) -> bool:
     """Whether a variant can run with the installed SDK."""
     if name == "sdk-aiohttp":
-        return _aiohttp_client() is not None
+        return _sdk_class("AiohttpClient") is not None
     if name == "sdk-asyncio":
-        return getattr(ticketpulse, "AsyncioClient", None) is not None
+        return _sdk_class("AsyncioClient") is not None
     return True
 
 
