@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from . import _json
 from . import _validate as check
 from ._convert import (
+    fast_reader,
     read_events,
     read_personalization,
     read_tickets,
@@ -66,7 +67,7 @@ def _is_ipv4_loopback(host: str) -> bool:
     )
 
 
-_GET_EVENTS = Call("GET", "/events", read_json(read_events))
+_GET_EVENTS = Call("GET", "/events", fast_reader(list[Event], read_json(read_events)))
 
 
 def get_events() -> Call[list[Event]]:
@@ -82,7 +83,7 @@ def _no_orders_is_empty(status: int, message: str) -> list[UserEvent] | Any:
     return [] if status == 404 and message == NO_ORDERS else NO_OVERRIDE
 
 
-_READ_USER_EVENTS = read_json(read_user_events)
+_READ_USER_EVENTS = fast_reader(list[UserEvent], read_json(read_user_events))
 
 
 def get_user_events(user_id: int) -> Call[list[UserEvent]]:
@@ -91,7 +92,7 @@ def get_user_events(user_id: int) -> Call[list[UserEvent]]:
     return Call("GET", f"/users/{user_id}/events", _READ_USER_EVENTS, on_status=_no_orders_is_empty)
 
 
-_READ_TICKETS = read_json(read_tickets)
+_READ_TICKETS = fast_reader(list[Ticket], read_json(read_tickets))
 
 
 def get_event_tickets(event_id: int, *, user_id: int) -> Call[list[Ticket]]:
@@ -103,7 +104,7 @@ def get_event_tickets(event_id: int, *, user_id: int) -> Call[list[Ticket]]:
     )
 
 
-_READ_PERSONALIZATION = read_json(read_personalization)
+_READ_PERSONALIZATION = fast_reader(PersonalizationResult, read_json(read_personalization))
 
 
 def personalize_tickets(
