@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -304,3 +305,42 @@ async def test_a_streamed_download_in_chunks(tmp_path: Any) -> None:
         )
         written = await client.download(url, tmp_path)
     assert written.read_bytes() == payload
+
+
+async def test_tls_is_verified_against_the_host_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    trustme = pytest.importorskip("trustme")
+    authority = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(server_context)
+    trusting = ssl.create_default_context()
+    authority.configure_trust(trusting)
+    monkeypatch.setattr("ticketpulse._base.ssl_context", lambda: trusting)
+
+    async def served(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(ok(b"[]"))
+                await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(served, "127.0.0.1", 0, ssl=server_context)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with ticketpulse.AsyncioClient(KEY, base_url=f"https://localhost:{port}/tp-api") as c:
+            assert await c.get_events() == []
+            assert await c.get_events() == []  # over the same TLS connection
+        # The certificate names localhost, not 127.0.0.1: refused, nothing sent.
+        async with ticketpulse.AsyncioClient(
+            KEY, base_url=f"https://127.0.0.1:{port}/tp-api", max_retries=0
+        ) as c:
+            with pytest.raises(ticketpulse.APIConnectionError, match="certificate") as caught:
+                await c.create_order(
+                    ticketpulse.NewOrder(
+                        wp_user_id=1, order_lines=[ticketpulse.OrderLine("GA", 1, 1, 1)]
+                    )
+                )
+            assert type(caught.value) is ticketpulse.APIConnectionError  # not "unknown"
+    finally:
+        server.close()
+        await server.wait_closed()
