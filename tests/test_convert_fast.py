@@ -167,6 +167,16 @@ def test_floats_in_free_form_objects_are_exact_decimals_on_the_orjson_path() -> 
     check_equivalent(list[Event], body)
 
 
+@pytest.mark.parametrize(("cls", "body"), list(zip(RESPONSE_TYPES, DOC_BODIES, strict=True)))
+def test_models_built_through_init_or_slot_by_slot_are_the_same(
+    cls: Any, body: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _convert._slots_set_by_init(Event)  # the models are filled slot by slot
+    monkeypatch.setattr(_convert, "_slots_set_by_init", lambda _cls: False)
+    through_init = _convert.compile_reader(cls, _convert._fast())
+    same(through_init(body), _EXACT[repr(cls)](body))
+
+
 @pytest.mark.parametrize(
     "number",
     [

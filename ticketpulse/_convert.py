@@ -504,7 +504,6 @@ class _Generator:
         self._namespace: dict[str, Any] = {
             "_ABSENT": _ABSENT,
             "_Decimal": Decimal,
-            "_float_repr": float.__repr__,
             "_from_timestamp": datetime.fromtimestamp,
             "_UTC": UTC,
             "_to_exact": to_exact,
@@ -565,7 +564,7 @@ class _Generator:
         if optional and base is Decimal:
             # orjson's floats (finite: v - v is 0) read through their repr, as the hook does.
             return (
-                f"(None if {v} is None else _Decimal(_float_repr({v}))"
+                f"(None if {v} is None else _Decimal(f'{{{v}!r}}')"
                 f" if type({v}) is float and {v} - {v} == 0.0 else {general})"
             )
         if optional and base is datetime:
