@@ -19,7 +19,7 @@ def _group(name: str) -> list[str]:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The test suite, under asyncio and trio, against respx and the sandbox."""
-    session.install("-e", ".[sandbox,serve,aiohttp,cli]", *_group("test"))
+    session.install("-e", ".[sandbox,serve,aiohttp,cli,orjson]", *_group("test"))
     session.run("python", "-m", "pytest", *session.posargs)
 
 
@@ -30,7 +30,7 @@ def reliability(session: nox.Session) -> None:
     Their light cases run in ``nox -s tests``; this runs the ones marked ``reliability``
     and prints the figures the README quotes in the terminal summary.
     """
-    session.install("-e", ".[sandbox,serve,aiohttp]", *_group("test"))
+    session.install("-e", ".[sandbox,serve,aiohttp,orjson]", *_group("test"))
     session.run(
         "python",
         "-m",
@@ -55,7 +55,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict and pyright --strict on the package and the typing tests."""
-    session.install("-e", ".[sandbox,serve,aiohttp,cli]", *_group("typecheck"))
+    session.install("-e", ".[sandbox,serve,aiohttp,cli,orjson]", *_group("typecheck"))
     session.run("mypy")
     session.run("pyright")
 
@@ -73,5 +73,7 @@ def bench(session: nox.Session) -> None:
 
     ``nox -s bench -- --quick`` for a smoke run of about a minute.
     """
-    session.install("-e", ".[serve,aiohttp]", *nox.project.dependency_groups(PYPROJECT, "bench"))
+    session.install(
+        "-e", ".[serve,aiohttp,orjson]", *nox.project.dependency_groups(PYPROJECT, "bench")
+    )
     session.run("python", "-m", "benchmarks.run", *session.posargs)

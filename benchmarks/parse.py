@@ -154,6 +154,22 @@ def _sdk_reader() -> tuple[str, Callable[[bytes], Any]]:
     return "ticketpulse._endpoints.get_events().read", _endpoints.get_events().read
 
 
+def _sdk_reader_without_orjson() -> Callable[[bytes], Any]:
+    """The same reader as a client builds it when orjson (an optional extra) is absent."""
+    from ticketpulse import Event, _convert
+    from ticketpulse._convert import read_events
+    from ticketpulse._core import read_json
+
+    real = _convert._orjson_loads
+    _convert._orjson_loads = lambda: None  # type: ignore[assignment]
+    try:
+        read = _convert.fast_reader(list[Event], read_json(read_events))
+        read(b"[]")  # the fast path is generated on first use: now, without orjson
+    finally:
+        _convert._orjson_loads = real
+    return read
+
+
 _FIELDS = {
     "event": ("id", "name", "city", "start_date", "end_date", "price", "stock", "status"),
     "ticket_type": ("id", "name", "stock", "price", "status", "date", "enabled"),
@@ -212,8 +228,10 @@ def run_parse(
 
     body = make_events_json()
     reader_name, sdk_read = _sdk_reader()
+    sdk_stdlib_read = _sdk_reader_without_orjson()
     adapter = TypeAdapter(list[EventModel])
     check_equivalent(sdk_read(body), adapter.validate_json(body))
+    check_equivalent(sdk_stdlib_read(body), adapter.validate_json(body))
     for _ in range(2):  # warm-up
         sdk_read(body)
         adapter.validate_json(body)
@@ -222,6 +240,8 @@ def run_parse(
     ratios: list[float] = []
     json_ms: list[float] = []
     orjson_ms: list[float] = []
+    stdlib_ms: list[float] = []
+    stdlib_ratios: list[float] = []
     for index in range(rounds):
         s = p = 0.0
         for turn in range(repeats):  # S P, P S, S P ...: drift hits both alike
@@ -235,6 +255,9 @@ def run_parse(
         sdk_ms.append(s * 1000)
         pydantic_ms.append(p * 1000)
         ratios.append(s / p)
+        stdlib = _cpu(sdk_stdlib_read, body)
+        stdlib_ms.append(stdlib * 1000)
+        stdlib_ratios.append(stdlib / p)
         json_ms.append(_cpu(json.loads, body) * 1000)
         orjson_ms.append(_cpu(orjson.loads, body) * 1000)
         progress(
@@ -249,6 +272,8 @@ def run_parse(
         "sdk_ms": summary(sdk_ms),
         "pydantic_ms": summary(pydantic_ms),
         "ratio": summary(ratios),
+        "sdk_without_orjson_ms": summary(stdlib_ms),
+        "ratio_without_orjson": summary(stdlib_ratios),
         "json_loads_ms": summary(json_ms),
         "orjson_loads_ms": summary(orjson_ms),
         "rounds": {"sdk_ms": sdk_ms, "pydantic_ms": pydantic_ms, "ratio": ratios},
