@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
+import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -344,3 +347,44 @@ async def test_tls_is_verified_against_the_host_name(monkeypatch: pytest.MonkeyP
     finally:
         server.close()
         await server.wait_closed()
+
+
+def test_an_order_is_not_sent_into_a_connection_the_server_just_closed() -> None:
+    # The server closes the kept-alive connection after its first answer; the
+    # loop does not run between that and the order, so only a look at the
+    # socket can tell the connection is dead.
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    first_answered = threading.Event()
+    closed = threading.Event()
+    orders: list[bytes] = []
+
+    def serve() -> None:
+        with listener:
+            first, _ = listener.accept()
+            with first:
+                first.recv(65536)
+                first.sendall(ok(b"[]"))
+                first_answered.set()
+            closed.set()
+            second, _ = listener.accept()
+            with second:
+                orders.append(second.recv(65536))
+                second.sendall(ok(b"Order created"))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+
+    async def run() -> None:
+        async with ticketpulse.AsyncioClient(
+            KEY, base_url=f"http://127.0.0.1:{port}/tp-api", max_retries=0
+        ) as client:
+            assert await client.get_events() == []
+            assert closed.wait(5)
+            time.sleep(0.05)  # the FIN reaches the socket; the loop is not running
+            await client.mark_order_processing(1)
+
+    asyncio.run(run())
+    thread.join(5)
+    assert len(orders) == 1
+    assert orders[0].startswith(b"POST /tp-api/orders/create?key=")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import select
 import ssl
 import sys
 from collections import deque
@@ -271,6 +272,17 @@ class _Connection(asyncio.Protocol):
             except TimeoutError:
                 raise WriteTimeout("the request could not be written in time") from None
 
+    def has_pending_input(self) -> bool:
+        """Whether an idle connection's socket has bytes or an end the loop has not read."""
+        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
+        if sock is None:
+            return True
+        try:
+            readable, _, _ = select.select([sock.fileno()], [], [], 0)
+        except (OSError, ValueError):  # closed meanwhile
+            return True
+        return bool(readable)
+
     def abort(self) -> None:
         """Drop the connection: its state is unknown (a cancelled or failed exchange)."""
         self.closed = True
@@ -472,14 +484,27 @@ class _Pool:
         self._connecting = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
 
-    async def acquire(self, origin: _Origin, timeout: httpx.Timeout) -> _Connection:
+    async def acquire(
+        self, origin: _Origin, timeout: httpx.Timeout, *, probe: bool = False
+    ) -> _Connection:
+        """A connection to ``origin``: an idle one, a new one, or the next one freed.
+
+        ``probe`` checks an idle connection's socket first (a system call): the
+        server may have closed it in the instant before, which the loop has not
+        read yet. Worth it for a request that must not be sent into a dead
+        connection (an order, whose loss would leave its outcome unknown).
+        """
         loop = asyncio.get_running_loop()
         while True:
             idle = self._idle.get(origin.key)
             now = loop.time()
             while idle:
                 connection = idle.pop()  # the most recently used: the warmest
-                if not connection.closed and now - connection.idle_since < self._expiry:
+                if (
+                    not connection.closed
+                    and now - connection.idle_since < self._expiry
+                    and not (probe and connection.has_pending_input())
+                ):
                     return connection
                 self._drop(connection)
             if len(self._open) + self._connecting >= self._limit:
@@ -636,7 +661,7 @@ class AsyncioExecutor:
                 ) from None
         try:
             origin, request = self._request(call, url)
-            connection = await self._pool.acquire(origin, timeout)
+            connection = await self._pool.acquire(origin, timeout, probe=not call.idempotent)
         except _ERRORS as exc:
             return _failure(exc, scrub)
         try:
