@@ -36,7 +36,7 @@ import ticketpulse
 
 from ._common import ServerProcess, machine_busy
 
-__all__ = ["VARIANTS", "available", "run_bulk", "throughput_probe"]
+__all__ = ["VARIANTS", "available", "run_bulk", "run_scaling", "throughput_probe"]
 
 Variant = Callable[["Target", list[str], int, "Timer"], Awaitable[list[Any]] | list[Any]]
 
@@ -314,6 +314,40 @@ def run_bulk(
         "loop": loop,
         "records": records,
     }
+
+
+def run_scaling(
+    server: ServerProcess,
+    *,
+    variant: str = "sdk-async",
+    low: int,
+    high: int,
+    rounds: int,
+    loop: str = "asyncio",
+    progress: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Target 1c: ``variant`` at ``low`` and ``high`` concurrency, interleaved in each round.
+
+    The main bulk runs measure one concurrency after another, minutes apart on
+    a machine whose load drifts; here both run in every round (their order
+    alternating), and the figure is the median of the per-round ratios.
+    """
+    ids = server.ids
+    server.set_delay(0)
+    for c in (low, high):  # warm-up, not recorded
+        run_once(variant, server, ids[:200], c, 0.0, loop)
+    ratios: list[float] = []
+    records: list[dict[str, Any]] = []
+    for round_index in range(rounds):
+        order = (low, high) if round_index % 2 == 0 else (high, low)
+        rps = {c: run_once(variant, server, ids, c, 0.0, loop)["rps"] for c in order}
+        ratios.append(rps[high] / rps[low])
+        records.append({"round": round_index, "low_rps": rps[low], "high_rps": rps[high]})
+        progress(
+            f"  scaling {variant} round {round_index + 1}/{rounds}: c={low} {rps[low]:.0f}/s, "
+            f"c={high} {rps[high]:.0f}/s, ratio {ratios[-1]:.2f}"
+        )
+    return {"variant": variant, "low": low, "high": high, "ratios": ratios, "records": records}
 
 
 async def _probe(url: str, params: list[dict[str, str]], concurrency: int) -> float:
