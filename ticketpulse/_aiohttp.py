@@ -9,7 +9,6 @@ retries, errors, redaction) is the same code as ``AsyncClient``'s. Needs the
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,7 +20,7 @@ from ._async_client import AsyncClient
 from ._base import DEFAULT_TIMEOUT, MAX_CONNECTIONS, ssl_context
 from ._core import Answer, Call, Failure, describe_failure
 from ._errors import ConfigurationError
-from ._executors import proxy_url
+from ._executors import proxy_url, require_asyncio
 from ._files import FileSink
 
 __all__ = ["AiohttpClient", "AiohttpExecutor"]
@@ -86,13 +85,7 @@ class AiohttpExecutor:
         return self._proxies[origin]
 
     def _open(self) -> aiohttp.ClientSession:
-        if "trio" in sys.modules:
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:
-                raise RuntimeError(
-                    "AiohttpClient runs on asyncio only; use AsyncClient under trio"
-                ) from None
+        require_asyncio("AiohttpClient")
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(

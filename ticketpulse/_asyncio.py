@@ -22,7 +22,6 @@ import asyncio
 import re
 import select
 import ssl
-import sys
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, cast
@@ -33,7 +32,7 @@ import httpx
 from ._async_client import AsyncClient
 from ._base import DEFAULT_TIMEOUT
 from ._core import Answer, Call, Failure, describe_failure
-from ._executors import AsyncHttpxExecutor
+from ._executors import AsyncHttpxExecutor, require_asyncio
 from ._files import FileSink
 
 __all__ = ["AsyncioClient", "AsyncioExecutor"]
@@ -652,13 +651,7 @@ class AsyncioExecutor:
     ) -> Answer | Failure:
         if self.is_closed:
             raise RuntimeError("the client is closed: create a new one")
-        if "trio" in sys.modules:
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:
-                raise RuntimeError(
-                    "AsyncioClient runs on asyncio only; use AsyncClient under trio"
-                ) from None
+        require_asyncio("AsyncioClient")
         try:
             origin, request = self._request(call, url)
             connection = await self._pool.acquire(origin, timeout, probe=not call.idempotent)

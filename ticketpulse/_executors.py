@@ -9,6 +9,7 @@ raises for network trouble.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ __all__ = [
     "classify",
     "proxies_configured",
     "proxy_url",
+    "require_asyncio",
 ]
 
 NOT_SENT: tuple[type[BaseException], ...] = (
@@ -196,3 +198,16 @@ class HttpxExecutor:
     def close(self) -> None:
         if self._owned:
             self.http.close()
+
+
+def require_asyncio(client: str) -> None:
+    """Raise a clear ``RuntimeError`` when ``client`` is used outside asyncio (under trio)."""
+    if "trio" not in sys.modules:
+        return  # nothing else runs coroutines that reach here
+    asyncio = sys.modules.get("asyncio")  # imported if its loop is running
+    try:
+        if asyncio is None:
+            raise RuntimeError
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise RuntimeError(f"{client} runs on asyncio only; use AsyncClient under trio") from None
