@@ -208,14 +208,14 @@ async def test_a_broken_answer_is_a_connection_error(answer: bytes, says: str) -
 
 async def test_a_trickling_answer_is_not_a_timeout_but_silence_is() -> None:
     async def trickle(request: bytes, number: int, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n")
         await writer.drain()
-        for part in (b"[", b"]"):
-            await asyncio.sleep(0.15)  # each gap under the 0.25 s read timeout; in all more
+        for part in (b"[", b" ", b" ", b"]"):
+            await asyncio.sleep(0.2)  # each gap well under the 0.5 s read timeout; in all more
             writer.write(part)
             await writer.drain()
 
-    timeout = httpx.Timeout(5.0, read=0.25)
+    timeout = httpx.Timeout(5.0, read=0.5)
     async with serving(trickle, timeout=timeout, max_retries=0) as (_, client):
         assert await client.get_events() == []
 
@@ -257,7 +257,8 @@ async def test_connections_stay_within_the_pool_and_a_full_pool_times_out_unsent
     async with serving(held, timeout=timeout, max_retries=0) as (wire, client):
         client._executor._pool._limit = 3
         calls = [asyncio.ensure_future(client.get_events()) for _ in range(10)]
-        await asyncio.sleep(0.05)
+        while len(wire.requests) < 3:  # the pool is full
+            await asyncio.sleep(0.01)
         with pytest.raises(ticketpulse.APITimeoutError) as caught:
             await client.mark_order_processing(1)  # waits for the pool: never sent
         assert type(caught.value) is ticketpulse.APITimeoutError  # not "outcome unknown"
