@@ -885,10 +885,8 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]
             yield from _paths(item, (*prefix, index))
 
 
-@st.composite
-def mutations(draw: st.DrawFn, example: Any) -> Any:
-    """The doc example with one to three keys dropped or values replaced by random ones."""
-    data = copy.deepcopy(example)
+def mutate(draw: st.DrawFn, data: Any, values: st.SearchStrategy[Any]) -> Any:
+    """``data``, changed in place: one to three keys dropped or values drawn from ``values``."""
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         paths = list(_paths(data))
         if not paths:
@@ -900,8 +898,14 @@ def mutations(draw: st.DrawFn, example: Any) -> Any:
         if draw(st.booleans()):
             del parent[path[-1]]
         else:
-            parent[path[-1]] = draw(shallow_values)
+            parent[path[-1]] = draw(values)
     return data
+
+
+@st.composite
+def mutations(draw: st.DrawFn, example: Any) -> Any:
+    """The doc example with one to three keys dropped or values replaced by random ones."""
+    return mutate(draw, copy.deepcopy(example), shallow_values)
 
 
 READERS: list[tuple[Callable[[Any], Any], Any, bytes]] = [

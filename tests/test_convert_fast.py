@@ -40,7 +40,14 @@ from ticketpulse import (
 )
 from ticketpulse._core import read_json
 
-from .test_convert import EVENTS_BODY, PERSONALIZATION_BODY, TICKETS_BODY, USER_EVENTS_BODY
+from .test_convert import (
+    EVENTS_BODY,
+    PERSONALIZATION_BODY,
+    TICKETS_BODY,
+    USER_EVENTS_BODY,
+    _paths,
+    mutate,
+)
 
 RESPONSE_TYPES: list[Any] = [list[Event], list[UserEvent], list[Ticket], PersonalizationResult]
 # Lists of the nested models too, to reach each of their fields directly.
@@ -406,34 +413,13 @@ junk = st.one_of(
 )
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, item in typing.cast("dict[str, Any]", value).items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(typing.cast("list[Any]", value)):
-            found += _paths(item, (*prefix, index))
-    return found
-
-
 @st.composite
 def mutated(draw: st.DrawFn, cls: Any) -> Any:
     """A valid document with one to three values replaced by junk or removed."""
     data = draw(documents(cls))
-    for _ in range(draw(st.integers(1, 3))):
-        paths = _paths(data)
-        if not paths:
-            return draw(junk)
-        path = draw(st.sampled_from(paths))
-        parent = data
-        for step in path[:-1]:
-            parent = parent[step]
-        if draw(st.booleans()):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = draw(junk)
-    return data
+    if not list(_paths(data)):
+        return draw(junk)
+    return mutate(draw, data, junk)
 
 
 PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
