@@ -9,13 +9,16 @@ creates its pool, so ``import ticketpulse`` does not pay for httpcore.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
+import anyio
 import httpcore
 import httpx
+from httpcore._synchronization import AsyncLock
 
 from ._core import Answer, Call, Failure, describe_failure
 from ._executors import INVALID, NOT_SENT, TIMEOUTS
@@ -111,6 +114,23 @@ class _Requests:
         )
 
 
+def _on_asyncio() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # trio
+        return False
+    return True
+
+
+def _network_backend() -> httpcore.AsyncNetworkBackend | None:
+    """The SDK's asyncio backend on asyncio; None (httpcore's own: trio's) otherwise."""
+    if not _on_asyncio():
+        return None
+    from ._netbackend import AsyncioBackend
+
+    return AsyncioBackend()
+
+
 PoolT = TypeVar("PoolT", httpcore.ConnectionPool, httpcore.AsyncConnectionPool)
 
 
@@ -153,8 +173,63 @@ class _Shards(Generic[PoolT]):
         return [pool for pool in self.pools if pool is not None]
 
 
+class _Connection(httpcore.AsyncHTTPConnection):
+    """httpcore's connection, its locks made cheap on asyncio.
+
+    httpcore guards each connection with anyio locks that yield to the event
+    loop on every acquire, three times a request, though the SDK's slots
+    already give a connection one request at a time. On asyncio they become
+    anyio's fast-acquire locks (the same lock, without the yield when free).
+    respx and other mocks that patch ``AsyncHTTPConnection`` still apply.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._tp_quick = False
+        _quicken(self, "_request_lock")
+
+    def quicken(self) -> None:
+        """Make the HTTP/1.1 layer's lock cheap too, once it exists."""
+        if not self._tp_quick and self._connection is not None:
+            self._tp_quick = True
+            _quicken(self._connection, "_state_lock")
+
+
+def _quicken(owner: object, name: str) -> None:
+    lock = getattr(owner, name, None)
+    # httpcore's AsyncLock picks its implementation on first use (``_backend``
+    # "" until then, "asyncio" after). Swap in a fast-acquire lock while no one
+    # holds it; anything unexpected is left as it is.
+    if not isinstance(lock, AsyncLock) or not _on_asyncio():
+        return
+    backend = getattr(lock, "_backend", None)
+    current = getattr(lock, "_anyio_lock", None)
+    if backend == "" or (
+        backend == "asyncio" and isinstance(current, anyio.Lock) and not current.locked()
+    ):
+        lock._backend = "asyncio"  # pyright: ignore[reportPrivateUsage]
+        lock._anyio_lock = anyio.Lock(fast_acquire=True)  # pyright: ignore[reportPrivateUsage]
+
+
+class _Slot:
+    """Room for one request at a time on one keep-alive connection."""
+
+    __slots__ = ("busy", "connection", "lock")
+
+    def __init__(self) -> None:
+        self.connection: _Connection | None = None
+        self.lock = anyio.Lock(fast_acquire=True)
+        self.busy = 0
+
+
 class AsyncPoolExecutor:
-    """The async client's own connection pool (see the module docstring)."""
+    """The async client's own connection pool (see the module docstring).
+
+    ``max_connections`` slots, each with at most one httpcore connection. An
+    idle slot is reused most-recently-released first, so a lightly loaded
+    client keeps reusing its warm connections; when every slot is busy,
+    requests queue on the slots in turn, for at most the pool timeout.
+    """
 
     def __init__(
         self,
@@ -166,12 +241,13 @@ class AsyncPoolExecutor:
         keepalive_expiry: float,
     ) -> None:
         self._requests = _Requests(base_url, headers)
-        self._shards = _Shards(
-            lambda: httpcore.AsyncConnectionPool(
-                ssl_context=ssl_context, max_connections=1, keepalive_expiry=keepalive_expiry
-            ),
-            max_connections,
-        )
+        self._ssl_context = ssl_context
+        self._keepalive_expiry = keepalive_expiry
+        self._backend: httpcore.AsyncNetworkBackend | None = None
+        self._backend_chosen = False
+        self._slots = [_Slot() for _ in range(max_connections)]
+        self._idle = list(range(max_connections - 1, -1, -1))
+        self._next = 0
         self.is_closed = False
 
     async def send(
@@ -185,31 +261,89 @@ class AsyncPoolExecutor:
         if self.is_closed:
             raise RuntimeError("the client is closed: create a new one")
         request = self._requests.build(call, url, timeout)
-        index, pool = self._shards.take()
+        index = self._idle.pop() if self._idle else self._queue_on()
+        slot = self._slots[index]
+        slot.busy += 1
         try:
-            response = await pool.handle_async_request(request)
+            if slot.busy > 1:  # every slot is busy: wait for this one's turn
+                with anyio.fail_after(timeout.pool):
+                    await slot.lock.acquire()
+            else:
+                await slot.lock.acquire()  # free: no wait, no yield
             try:
-                status = response.status
-                if sink is not None and 200 <= status < 300:
-                    headers = _headers(response.headers)
-                    with sink.open(headers.get("content-type")):
-                        async for chunk in response.aiter_stream():
-                            sink.write(chunk)
-                    return Answer(status, b"", headers)
-                body = await response.aread()
-                headers = {} if 200 <= status < 300 else _headers(response.headers)
-                return Answer(status, body, headers)
+                return await self._exchange(slot, request, sink)
             finally:
-                await response.aclose()
+                slot.lock.release()
+        except TimeoutError:
+            return _classify(httpcore.PoolTimeout("no connection came free in time"), scrub)
         except _TRANSPORT_ERRORS as exc:
             return _classify(exc, scrub)
         finally:
-            self._shards.give(index)
+            slot.busy -= 1
+            if slot.busy == 0:
+                self._idle.append(index)
+
+    def _queue_on(self) -> int:
+        index = self._next
+        self._next = (index + 1) % len(self._slots)
+        return index
+
+    async def _exchange(
+        self, slot: _Slot, request: httpcore.Request, sink: FileSink | None
+    ) -> Answer:
+        while True:
+            connection = await self._connection_for(slot, request.url.origin)
+            try:
+                response = await connection.handle_async_request(request)
+            except httpcore.ConnectionNotAvailable:
+                # It closed between the check and the request: a new one, as httpcore's pool does.
+                await connection.aclose()
+                slot.connection = None
+                continue
+            break
+        connection.quicken()
+        try:
+            status = response.status
+            if sink is not None and 200 <= status < 300:
+                headers = _headers(response.headers)
+                with sink.open(headers.get("content-type")):
+                    async for chunk in response.aiter_stream():
+                        sink.write(chunk)
+                return Answer(status, b"", headers)
+            body = await response.aread()
+            headers = {} if 200 <= status < 300 else _headers(response.headers)
+            return Answer(status, body, headers)
+        finally:
+            await response.aclose()
+
+    async def _connection_for(self, slot: _Slot, origin: httpcore.Origin) -> _Connection:
+        """The slot's connection if it can take this request, else a new one."""
+        connection = slot.connection
+        if connection is not None:
+            if connection.is_closed():
+                slot.connection = connection = None
+            elif connection.has_expired() or not connection.can_handle_request(origin):
+                # Expired, closed by the server while idle, or to another host.
+                slot.connection = None
+                await connection.aclose()
+                connection = None
+        if connection is None:
+            if not self._backend_chosen:  # the client's loop is known from its first request
+                self._backend, self._backend_chosen = _network_backend(), True
+            connection = slot.connection = _Connection(
+                origin=origin,
+                ssl_context=self._ssl_context,
+                keepalive_expiry=self._keepalive_expiry,
+                network_backend=self._backend,
+            )
+        return connection
 
     async def aclose(self) -> None:
         self.is_closed = True
-        for pool in self._shards.created():
-            await pool.aclose()
+        for slot in self._slots:
+            connection, slot.connection = slot.connection, None
+            if connection is not None:
+                await connection.aclose()
 
 
 class PoolExecutor:
