@@ -26,7 +26,13 @@ from ._files import FileSink
 
 __all__ = ["AsyncPoolExecutor", "PoolExecutor"]
 
-_NOT_SENT = (*NOT_SENT, httpcore.ConnectError, httpcore.ConnectTimeout, httpcore.PoolTimeout)
+_NOT_SENT = (
+    *NOT_SENT,
+    httpcore.ConnectError,
+    httpcore.ConnectTimeout,
+    httpcore.PoolTimeout,
+    httpcore.ConnectionNotAvailable,
+)
 _INVALID = (
     *INVALID,
     httpcore.UnsupportedProtocol,
@@ -37,6 +43,7 @@ _TIMEOUTS = (*TIMEOUTS, httpcore.TimeoutException)
 # httpcore's own, and httpx's (which a mocked pool, e.g. respx's, may raise).
 _TRANSPORT_ERRORS = (
     httpx.TransportError,
+    httpcore.ConnectionNotAvailable,
     httpcore.NetworkError,
     httpcore.ProtocolError,
     httpcore.TimeoutException,
@@ -266,16 +273,18 @@ class AsyncPoolExecutor:
         slot.busy += 1
         try:
             if slot.busy > 1:  # every slot is busy: wait for this one's turn
-                with anyio.fail_after(timeout.pool):
-                    await slot.lock.acquire()
+                try:
+                    with anyio.fail_after(timeout.pool):
+                        await slot.lock.acquire()
+                except TimeoutError:
+                    waited = httpcore.PoolTimeout("no connection came free in time")
+                    return _classify(waited, scrub)
             else:
                 await slot.lock.acquire()  # free: no wait, no yield
             try:
                 return await self._exchange(slot, request, sink)
             finally:
                 slot.lock.release()
-        except TimeoutError:
-            return _classify(httpcore.PoolTimeout("no connection came free in time"), scrub)
         except _TRANSPORT_ERRORS as exc:
             return _classify(exc, scrub)
         finally:
@@ -291,16 +300,7 @@ class AsyncPoolExecutor:
     async def _exchange(
         self, slot: _Slot, request: httpcore.Request, sink: FileSink | None
     ) -> Answer:
-        while True:
-            connection = await self._connection_for(slot, request.url.origin)
-            try:
-                response = await connection.handle_async_request(request)
-            except httpcore.ConnectionNotAvailable:
-                # It closed between the check and the request: a new one, as httpcore's pool does.
-                await connection.aclose()
-                slot.connection = None
-                continue
-            break
+        connection, response = await self._start(slot, request)
         connection.quicken()
         try:
             status = response.status
@@ -315,6 +315,24 @@ class AsyncPoolExecutor:
             return Answer(status, body, headers)
         finally:
             await response.aclose()
+
+    async def _start(
+        self, slot: _Slot, request: httpcore.Request
+    ) -> tuple[_Connection, httpcore.Response]:
+        """Send ``request`` on the slot's connection (a new one if need be); the answer's head."""
+        attempts = 3
+        while True:
+            connection = await self._connection_for(slot, request.url.origin)
+            try:
+                return connection, await connection.handle_async_request(request)
+            except httpcore.ConnectionNotAvailable:
+                # It closed between the check and the request (nothing was sent):
+                # a new one, as httpcore's pool does.
+                slot.connection = None
+                await connection.aclose()
+                attempts -= 1
+                if not attempts:
+                    raise
 
     async def _connection_for(self, slot: _Slot, origin: httpcore.Origin) -> _Connection:
         """The slot's connection if it can take this request, else a new one."""

@@ -1,8 +1,12 @@
-"""AsyncioClient's own HTTP/1.1: framing, keep-alive, limits and timeouts on the wire.
+"""The async clients' own connections on the wire: framing, keep-alive, pools, timeouts.
 
-A small asyncio server answers with exact bytes (chunked bodies, interim
-answers, broken heads, trickles), so each case fails if the client reads a
-byte too many or too few, reuses a connection it must not, or waits forever.
+Both AsyncioClient (the SDK's own HTTP/1.1) and the default AsyncClient (its
+own slots of httpcore connections over an asyncio network backend) run every
+case that is about connections; the framing and broken-answer cases are
+AsyncioClient's own parser's. A small asyncio server answers with exact
+bytes (chunked bodies, interim answers, broken heads, trickles), so each case
+fails if a client reads a byte too many or too few, reuses a connection it
+must not, or waits forever.
 """
 
 from __future__ import annotations
@@ -31,6 +35,16 @@ Handler = Callable[[bytes, int, asyncio.StreamWriter], Awaitable[None]]
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+Client = type[ticketpulse.AsyncClient]
+
+
+@pytest.fixture(params=["AsyncioClient", "AsyncClient"])
+def client_type(request: pytest.FixtureRequest) -> Client:
+    """Each async client with connections of the SDK's own."""
+    chosen: Client = getattr(ticketpulse, request.param)
+    return chosen
 
 
 def ok(body: bytes, *extra: str) -> bytes:
@@ -93,11 +107,13 @@ class Wire:
 
 
 @contextlib.asynccontextmanager
-async def serving(handler: Handler, **kwargs: Any) -> AsyncIterator[tuple[Wire, Any]]:
+async def serving(
+    handler: Handler, client_type: Client = ticketpulse.AsyncioClient, **kwargs: Any
+) -> AsyncIterator[tuple[Wire, Any]]:
     wire = Wire(handler)
     async with (
         wire as base_url,
-        ticketpulse.AsyncioClient(KEY, base_url=base_url, **kwargs) as client,
+        client_type(KEY, base_url=base_url, **kwargs) as client,
     ):
         yield wire, client
 
@@ -112,8 +128,8 @@ def answering(*answers: bytes) -> Handler:
     return handler
 
 
-async def test_keep_alive_connections_are_reused() -> None:
-    async with serving(answering(ok(b"[]"))) as (wire, client):
+async def test_keep_alive_connections_are_reused(client_type: Client) -> None:
+    async with serving(answering(ok(b"[]")), client_type) as (wire, client):
         for _ in range(3):
             assert await client.get_events() == []
     assert wire.connections == 1
@@ -121,37 +137,40 @@ async def test_keep_alive_connections_are_reused() -> None:
     assert b"\r\nHost: 127.0.0.1:" in wire.requests[0]
 
 
-async def test_a_chunked_answer_with_extensions_and_trailers() -> None:
+async def test_a_chunked_answer_with_extensions_and_trailers(client_type: Client) -> None:
     chunked = (
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
         b"1;name=value\r\n[\r\n"
         b"0001\r\n]\r\n"
         b"0\r\nX-Trailer: yes\r\n\r\n"
     )
-    async with serving(answering(chunked)) as (wire, client):
+    async with serving(answering(chunked), client_type) as (wire, client):
         assert await client.get_events() == []
         assert await client.get_events() == []  # the connection was left in step
     assert wire.connections == 1
 
 
-async def test_interim_answers_are_skipped() -> None:
-    async with serving(answering(b"HTTP/1.1 100 Continue\r\n\r\n" + ok(b"[]"))) as (_, client):
+async def test_interim_answers_are_skipped(client_type: Client) -> None:
+    async with serving(answering(b"HTTP/1.1 100 Continue\r\n\r\n" + ok(b"[]")), client_type) as (
+        _,
+        client,
+    ):
         assert await client.get_events() == []
 
 
-async def test_an_answer_ended_by_closing_is_read_whole_and_not_reused() -> None:
+async def test_an_answer_ended_by_closing_is_read_whole_and_not_reused(client_type: Client) -> None:
     async def until_close(request: bytes, number: int, writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.0 200 OK\r\n\r\n[]")
         writer.close()
 
-    async with serving(until_close) as (wire, client):
+    async with serving(until_close, client_type) as (wire, client):
         assert await client.get_events() == []
         assert await client.get_events() == []
     assert wire.connections == 2
 
 
-async def test_connection_close_is_honoured() -> None:
-    async with serving(answering(ok(b"[]", "Connection: close"))) as (wire, client):
+async def test_connection_close_is_honoured(client_type: Client) -> None:
+    async with serving(answering(ok(b"[]", "Connection: close")), client_type) as (wire, client):
         assert await client.get_events() == []
         assert await client.get_events() == []
     assert wire.connections == 2
@@ -206,7 +225,7 @@ async def test_a_broken_answer_is_a_connection_error(answer: bytes, says: str) -
             await client.mark_order_processing(1)
 
 
-async def test_a_trickling_answer_is_not_a_timeout_but_silence_is() -> None:
+async def test_a_trickling_answer_is_not_a_timeout_but_silence_is(client_type: Client) -> None:
     async def trickle(request: bytes, number: int, writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n")
         await writer.drain()
@@ -216,18 +235,18 @@ async def test_a_trickling_answer_is_not_a_timeout_but_silence_is() -> None:
             await writer.drain()
 
     timeout = httpx.Timeout(5.0, read=0.5)
-    async with serving(trickle, timeout=timeout, max_retries=0) as (_, client):
+    async with serving(trickle, client_type, timeout=timeout, max_retries=0) as (_, client):
         assert await client.get_events() == []
 
     async def silent(request: bytes, number: int, writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(2)
 
-    async with serving(silent, timeout=timeout, max_retries=0) as (_, client):
+    async with serving(silent, client_type, timeout=timeout, max_retries=0) as (_, client):
         with pytest.raises(ticketpulse.APITimeoutError):
             await client.get_events()
 
 
-async def test_a_cancelled_call_closes_its_connection() -> None:
+async def test_a_cancelled_call_closes_its_connection(client_type: Client) -> None:
     started = asyncio.Event()
     seen_closed = asyncio.Event()
     wire: Wire
@@ -237,7 +256,7 @@ async def test_a_cancelled_call_closes_its_connection() -> None:
         if await wire.readers[number].read() == b"":  # the client hung up
             seen_closed.set()
 
-    async with serving(slow) as (wire, client):
+    async with serving(slow, client_type) as (wire, client):
         task = asyncio.ensure_future(client.get_events())
         await started.wait()
         task.cancel()
@@ -246,7 +265,10 @@ async def test_a_cancelled_call_closes_its_connection() -> None:
         await asyncio.wait_for(seen_closed.wait(), 5)
 
 
-async def test_connections_stay_within_the_pool_and_a_full_pool_times_out_unsent() -> None:
+async def test_connections_stay_within_the_pool_and_a_full_pool_times_out_unsent(
+    client_type: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ticketpulse._base.MAX_CONNECTIONS", 3)
     gate = asyncio.Event()
 
     async def held(request: bytes, number: int, writer: asyncio.StreamWriter) -> None:
@@ -254,8 +276,7 @@ async def test_connections_stay_within_the_pool_and_a_full_pool_times_out_unsent
         writer.write(ok(b"[]"))
 
     timeout = httpx.Timeout(5.0, pool=0.2)
-    async with serving(held, timeout=timeout, max_retries=0) as (wire, client):
-        client._executor._pool._limit = 3
+    async with serving(held, client_type, timeout=timeout, max_retries=0) as (wire, client):
         calls = [asyncio.ensure_future(client.get_events()) for _ in range(10)]
         while len(wire.requests) < 3:  # the pool is full
             await asyncio.sleep(0.01)
@@ -271,14 +292,14 @@ async def test_connections_stay_within_the_pool_and_a_full_pool_times_out_unsent
     assert not any(b"orders/create" in r for r in wire.requests)
 
 
-async def test_an_idle_connection_the_server_closed_is_not_reused() -> None:
+async def test_an_idle_connection_the_server_closed_is_not_reused(client_type: Client) -> None:
     async def once(request: bytes, number: int, writer: asyncio.StreamWriter) -> None:
         writer.write(ok(b"Order created" if b"/orders/create" in request else b"[]"))
         await writer.drain()
         await asyncio.sleep(0.05)
         writer.close()  # the server's keep-alive timeout, between two calls
 
-    async with serving(once, max_retries=0) as (wire, client):
+    async with serving(once, client_type, max_retries=0) as (wire, client):
         assert await client.get_events() == []
         await asyncio.wait_for(wire.closed.wait(), 5)
         await asyncio.sleep(0.05)
@@ -286,22 +307,22 @@ async def test_an_idle_connection_the_server_closed_is_not_reused() -> None:
     assert wire.connections == 2
 
 
-async def test_redirects_are_not_followed() -> None:
+async def test_redirects_are_not_followed(client_type: Client) -> None:
     moved = (
         b"HTTP/1.1 302 Found\r\nLocation: http://elsewhere.invalid/\r\nContent-Length: 0\r\n\r\n"
     )
-    async with serving(answering(moved), max_retries=0) as (wire, client):
+    async with serving(answering(moved), client_type, max_retries=0) as (wire, client):
         with pytest.raises(ticketpulse.TicketPulseError):
             await client.get_events()
     assert len(wire.requests) == 1
 
 
-async def test_a_streamed_download_in_chunks(tmp_path: Any) -> None:
+async def test_a_streamed_download_in_chunks(client_type: Client, tmp_path: Any) -> None:
     payload = bytes(range(256)) * 4096  # 1 MiB
     pieces = [payload[i : i + 100_000] for i in range(0, len(payload), 100_000)]
     chunked = b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\n\r\n"
     chunked += b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
-    async with serving(answering(chunked)) as (_, client):
+    async with serving(answering(chunked), client_type) as (_, client):
         base = client.base_url.removesuffix("/tp-api")
         url = ticketpulse.SignedURL(
             f"{base}/files/tickets/ticket_1.png?secret=abc",
@@ -311,7 +332,9 @@ async def test_a_streamed_download_in_chunks(tmp_path: Any) -> None:
     assert written.read_bytes() == payload
 
 
-async def test_tls_is_verified_against_the_host_name(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_tls_is_verified_against_the_host_name(
+    client_type: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     trustme = pytest.importorskip("trustme")
     authority = trustme.CA()
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -331,11 +354,11 @@ async def test_tls_is_verified_against_the_host_name(monkeypatch: pytest.MonkeyP
     server = await asyncio.start_server(served, "127.0.0.1", 0, ssl=server_context)
     port = server.sockets[0].getsockname()[1]
     try:
-        async with ticketpulse.AsyncioClient(KEY, base_url=f"https://localhost:{port}/tp-api") as c:
+        async with client_type(KEY, base_url=f"https://localhost:{port}/tp-api") as c:
             assert await c.get_events() == []
             assert await c.get_events() == []  # over the same TLS connection
         # The certificate names localhost, not 127.0.0.1: refused, nothing sent.
-        async with ticketpulse.AsyncioClient(
+        async with client_type(
             KEY, base_url=f"https://127.0.0.1:{port}/tp-api", max_retries=0
         ) as c:
             with pytest.raises(ticketpulse.APIConnectionError, match="certificate") as caught:
@@ -350,7 +373,9 @@ async def test_tls_is_verified_against_the_host_name(monkeypatch: pytest.MonkeyP
         await server.wait_closed()
 
 
-def test_an_order_is_not_sent_into_a_connection_the_server_just_closed() -> None:
+def test_an_order_is_not_sent_into_a_connection_the_server_just_closed(
+    client_type: Client,
+) -> None:
     # The server closes the kept-alive connection after its first answer; the
     # loop does not run between that and the order, so only a look at the
     # socket can tell the connection is dead.
@@ -377,7 +402,7 @@ def test_an_order_is_not_sent_into_a_connection_the_server_just_closed() -> None
     thread.start()
 
     async def run() -> None:
-        async with ticketpulse.AsyncioClient(
+        async with client_type(
             KEY, base_url=f"http://127.0.0.1:{port}/tp-api", max_retries=0
         ) as client:
             assert await client.get_events() == []
@@ -389,3 +414,204 @@ def test_an_order_is_not_sent_into_a_connection_the_server_just_closed() -> None
     thread.join(5)
     assert len(orders) == 1
     assert orders[0].startswith(b"POST /tp-api/orders/create?key=")
+
+
+# --------------------------------------------------------------------------- pools
+
+
+async def test_an_expired_keep_alive_connection_is_closed_and_replaced(
+    client_type: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ticketpulse._base.KEEPALIVE_EXPIRY", 0.1)
+    async with serving(answering(ok(b"[]")), client_type) as (wire, client):
+        assert await client.get_events() == []
+        assert await client.get_events() == []  # within the expiry: the same connection
+        await asyncio.sleep(0.3)
+        assert await client.get_events() == []
+        await asyncio.wait_for(wire.closed.wait(), 5)  # the client hung up the old one
+    assert wire.connections == 2
+
+
+async def test_a_call_cancelled_while_it_waits_for_a_connection_leaves_none_taken(
+    client_type: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ticketpulse._base.MAX_CONNECTIONS", 1)
+    gate = asyncio.Event()
+
+    async def held(request: bytes, number: int, writer: asyncio.StreamWriter) -> None:
+        await gate.wait()
+        writer.write(ok(b"[]"))
+
+    async with serving(held, client_type, max_retries=0) as (wire, client):
+        first = asyncio.ensure_future(client.get_events())
+        while not wire.requests:
+            await asyncio.sleep(0.01)
+        waiting = asyncio.ensure_future(client.get_events())
+        await asyncio.sleep(0.05)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        gate.set()
+        assert await first == []
+        assert await asyncio.wait_for(client.get_events(), 5) == []
+    assert len(wire.requests) == 2  # the cancelled call was never sent
+    assert wire.connections == 1
+
+
+async def test_a_signed_file_url_on_another_host_gets_its_own_connection(
+    client_type: Client, tmp_path: Any
+) -> None:
+    png = b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 4\r\n\r\n\x89PNG"
+    files = Wire(answering(png))
+    async with files as files_base, serving(answering(ok(b"[]")), client_type) as (api, client):
+        url = ticketpulse.SignedURL(
+            files_base.removesuffix("/tp-api") + "/files/tickets/ticket_1.png?secret=abc",
+            expires_at=datetime.now(UTC) + timedelta(hours=1),
+        )
+        assert await client.get_events() == []
+        written = await client.download(url, tmp_path)
+        assert await client.get_events() == []
+    assert written.read_bytes() == b"\x89PNG"
+    assert files.requests[0].startswith(b"GET /files/tickets/ticket_1.png?secret=abc HTTP/1.1")
+    assert b"\r\nHost: 127.0.0.1:" in files.requests[0]
+    assert KEY.encode() not in files.requests[0]
+    assert len(api.requests) == 2
+
+
+# --------------------------------------------------------------------------- the default client's
+# own network backend (asyncio transports under httpcore)
+
+
+async def test_the_default_client_uses_the_asyncio_backend_and_fast_locks() -> None:
+    # A guard on the fast path: if httpcore changed how it holds its locks, the
+    # default client would still work, only slower; this says so.
+    import anyio
+
+    from ticketpulse._netbackend import AsyncioBackend
+
+    async with serving(answering(ok(b"[]")), ticketpulse.AsyncClient) as (_, client):
+        assert await client.get_events() == []
+        assert await client.get_events() == []
+        executor = client._executor
+        connection = next(s.connection for s in executor._slots if s.connection is not None)
+        assert isinstance(executor._backend, AsyncioBackend)
+        for lock in (connection._request_lock, connection._connection._state_lock):
+            assert isinstance(lock._anyio_lock, anyio.Lock)
+            assert lock._anyio_lock._fast_acquire
+
+
+async def _pair(server_side: Callable[[socket.socket], object]) -> Any:
+    """A backend stream connected to a thread running ``server_side`` on the accepted socket."""
+    from ticketpulse._netbackend import AsyncioBackend
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        with listener:
+            accepted, _ = listener.accept()
+            with accepted:
+                server_side(accepted)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=5)
+
+
+async def test_backend_reads_in_pieces_and_reports_the_end() -> None:
+    stream = await _pair(lambda s: s.sendall(b"abcdef"))
+    try:
+        assert await stream.read(4, timeout=5) == b"abcd"
+        assert await stream.read(4, timeout=5) == b"ef"
+        assert await stream.read(4, timeout=5) == b""  # the peer closed
+        assert stream.get_extra_info("is_readable") is True
+    finally:
+        await stream.aclose()
+
+
+async def test_backend_read_timeout_is_silence_since_the_last_byte() -> None:
+    import httpcore
+
+    released = threading.Event()
+
+    def trickle(sock: socket.socket) -> None:
+        for part in (b"a", b"b", b"c"):
+            time.sleep(0.15)  # each gap under the 0.4 s timeout, all three over it
+            sock.sendall(part)
+        released.wait(5)
+
+    stream = await _pair(trickle)
+    try:
+        got = b""
+        while len(got) < 3:
+            got += await stream.read(10, timeout=0.4)
+        assert got == b"abc"
+        assert stream.get_extra_info("is_readable") is False  # idle and open
+        started = time.monotonic()
+        with pytest.raises(httpcore.ReadTimeout):
+            await stream.read(10, timeout=0.2)
+        assert 0.15 < time.monotonic() - started < 2
+        # A shorter timeout than the one armed before is honoured too.
+        with pytest.raises(httpcore.ReadTimeout):
+            await stream.read(10, timeout=0.05)
+    finally:
+        released.set()
+        await stream.aclose()
+
+
+async def test_backend_write_waits_for_room_and_times_out() -> None:
+    import httpcore
+
+    stop = threading.Event()
+    stream = await _pair(lambda s: stop.wait(5))  # never reads
+
+    async def flood() -> None:
+        for _ in range(64):  # far more than the socket buffers hold
+            await stream.write(b"x" * 1_000_000, timeout=0.2)
+
+    try:
+        with pytest.raises(httpcore.WriteTimeout):
+            await flood()
+    finally:
+        stop.set()
+        await stream.aclose()
+    with pytest.raises(httpcore.WriteError):
+        await stream.write(b"after close", timeout=1)
+
+
+async def test_backend_connect_errors_are_httpcore_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpcore
+
+    from ticketpulse._netbackend import AsyncioBackend
+
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]  # bound, not listening: refused
+    with pytest.raises(httpcore.ConnectError):
+        await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=5)
+
+    async def never(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(60)
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "create_connection", never)
+    with pytest.raises(httpcore.ConnectTimeout):
+        await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=0.05)
+
+
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_under_trio_the_default_client_keeps_httpcores_own_backend() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        with listener:
+            accepted, _ = listener.accept()
+            with accepted:
+                for _ in range(2):
+                    accepted.recv(65536)
+                    accepted.sendall(ok(b"[]"))
+
+    threading.Thread(target=serve, daemon=True).start()
+    async with ticketpulse.AsyncClient(KEY, base_url=f"http://127.0.0.1:{port}/tp-api") as client:
+        assert await client.get_events() == []
+        assert await client.get_events() == []  # kept alive
+        assert client._executor._backend is None  # httpcore's choice: trio's sockets
