@@ -34,6 +34,7 @@ from ._base import DEFAULT_TIMEOUT
 from ._core import Answer, Call, Failure, describe_failure
 from ._executors import AsyncHttpxExecutor, require_asyncio
 from ._files import FileSink
+from ._reads import read_buffer
 
 __all__ = ["AsyncioClient", "AsyncioExecutor"]
 
@@ -155,8 +156,11 @@ class _Exchange:
         self.done = False
 
 
-class _Connection(asyncio.Protocol):
-    """One keep-alive HTTP/1.1 connection; parses each answer as its bytes arrive."""
+class _Connection(asyncio.BufferedProtocol):
+    """One keep-alive HTTP/1.1 connection; parses each answer as its bytes arrive.
+
+    Reads land in the thread's shared read buffer (see ``_reads``).
+    """
 
     def __init__(self, pool: _Pool, origin: _Origin, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -180,7 +184,13 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast("asyncio.Transport", transport)
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return read_buffer()
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(read_buffer()[:nbytes])
+
+    def data_received(self, data: bytes | memoryview) -> None:
         exchange = self._exchange
         if exchange is None:  # bytes nobody asked for: not HTTP we can trust
             self.closed = True

@@ -21,6 +21,8 @@ from typing import Any
 import httpcore
 from httpcore._utils import is_socket_readable
 
+from ._reads import read_buffer
+
 __all__ = ["AsyncioBackend"]
 
 _SocketOption = Any  # httpcore's SOCKET_OPTION: a setsockopt argument tuple
@@ -31,8 +33,11 @@ def _expire(waiter: asyncio.Future[None], error: type[Exception]) -> None:
         waiter.set_exception(error("timed out"))
 
 
-class _StreamProtocol(asyncio.Protocol):
+class _StreamProtocol(asyncio.BufferedProtocol):
     """Buffers what arrives and wakes the one reader or writer waiting.
+
+    Reads land in the thread's shared read buffer (see ``_reads``) and are
+    appended to this connection's own buffer at once.
 
     Reads share one timer per connection: a read moves the deadline, and the
     timer, when it fires early, re-arms itself for the deadline. Most reads
@@ -56,8 +61,11 @@ class _StreamProtocol(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
 
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return read_buffer()
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.buffer += read_buffer()[:nbytes]
         self._wake_reader()
 
     def eof_received(self) -> bool | None:
