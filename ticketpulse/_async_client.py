@@ -237,27 +237,7 @@ class AsyncClient(BaseClient):
         requests in flight and is raised.
         """
         calls = _bulk.all_calls(ticket_ids, user_id)
-        limit = _bulk.check_concurrency(concurrency)
-        results: list[SignedURL | None] = [None] * len(calls)
-        failures: list[TicketPulseError] = []
-        indexes = iter(range(len(calls)))
-
-        async def worker(scope: anyio.CancelScope) -> None:
-            for index in indexes:  # shared: each worker takes the next index
-                try:
-                    url: SignedURL = await self._run(calls[index])
-                except TicketPulseError as exc:
-                    failures.append(exc)
-                    scope.cancel()
-                    return
-                results[index] = url
-
-        async with anyio.create_task_group() as group:
-            for _ in range(min(limit, len(calls))):
-                group.start_soon(worker, group.cancel_scope)
-        if failures:
-            raise failures[0]
-        return cast("list[SignedURL]", results)
+        return await fetch_all(self._run, calls, _bulk.check_concurrency(concurrency))
 
     def iter_ticket_urls(
         self,
@@ -395,6 +375,37 @@ class AsyncTicketURLs:
                     except TicketPulseError as exc:
                         outcome = exc
                 await send.send(_bulk.result_of(ticket_id, outcome))
+
+
+async def fetch_all(
+    run: Callable[[Call[SignedURL]], Awaitable[SignedURL]],
+    calls: list[Call[SignedURL]],
+    limit: int,
+) -> list[SignedURL]:
+    """``run`` every call, at most ``limit`` at once; the results in order, or the first error.
+
+    The first error cancels the calls in flight and is raised.
+    """
+    results: list[SignedURL | None] = [None] * len(calls)
+    failures: list[TicketPulseError] = []
+    indexes = iter(range(len(calls)))
+
+    async def worker(scope: anyio.CancelScope) -> None:
+        for index in indexes:  # shared: each worker takes the next index
+            try:
+                url = await run(calls[index])
+            except TicketPulseError as exc:
+                failures.append(exc)
+                scope.cancel()
+                return
+            results[index] = url
+
+    async with anyio.create_task_group() as group:
+        for _ in range(min(limit, len(calls))):
+            group.start_soon(worker, group.cancel_scope)
+    if failures:
+        raise failures[0]
+    return cast("list[SignedURL]", results)
 
 
 def _current_loop() -> object:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import queue
 import threading
@@ -223,6 +225,11 @@ class Client(BaseClient):
         """
         calls = _bulk.all_calls(ticket_ids, user_id)
         limit = _bulk.check_concurrency(concurrency)
+        # With the SDK's own connections (no http_client, no proxy) the requests run
+        # on an asyncio loop in a worker thread, over connections of their own closed
+        # on return: a thread per request in flight spends its time switching threads.
+        if min(limit, len(calls)) > 1 and self._executor_is_own_pool():
+            return self._fetch_on_own_loop(calls, limit)
         results: list[SignedURL | None] = [None] * len(calls)
         failures: list[TicketPulseError] = []
         indexes = iter(range(len(calls)))
@@ -246,6 +253,65 @@ class Client(BaseClient):
         if failures:
             raise failures[0]
         return cast("list[SignedURL]", results)
+
+    def _executor_is_own_pool(self) -> bool:
+        from ._pool import PoolExecutor
+
+        executor = self._executor
+        if isinstance(executor, PoolExecutor) and executor.is_closed:
+            raise RuntimeError("the client is closed: create a new one")
+        return isinstance(executor, PoolExecutor)
+
+    def _fetch_on_own_loop(self, calls: list[Call[SignedURL]], limit: int) -> list[SignedURL]:
+        """``AsyncClient``'s bulk fetch with these settings, on a new loop in a worker thread.
+
+        A worker thread leaves the caller's thread (and any event loop it runs
+        or has set) alone. If the waiting thread is interrupted, the loop's
+        tasks are cancelled, the connections closed, and the interruption
+        propagates.
+        """
+        from ._async_client import AsyncClient, fetch_all
+
+        key, base_url, timeout = self._key.value, self._base_url, self._timeout
+        max_retries = self._policy.max_retries
+
+        async def fetch() -> list[SignedURL]:
+            async with AsyncClient(
+                key, base_url=base_url, timeout=timeout, max_retries=max_retries
+            ) as twin:
+                run = twin._run  # pyright: ignore[reportPrivateUsage]
+                return await fetch_all(run, calls, limit)
+
+        loops: list[asyncio.AbstractEventLoop] = []
+        started = threading.Event()
+        outcome: list[list[SignedURL]] = []
+        crashes: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                with asyncio.Runner() as runner:
+                    loops.append(runner.get_loop())
+                    started.set()
+                    outcome.append(runner.run(fetch()))
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                crashes.append(exc)
+            finally:
+                started.set()
+
+        thread = threading.Thread(target=work, name="ticketpulse-bulk", daemon=True)
+        thread.start()
+        try:
+            thread.join()
+        except BaseException:
+            started.wait()
+            if loops:
+                with contextlib.suppress(RuntimeError):  # the loop already closed
+                    loops[0].call_soon_threadsafe(_cancel_all, loops[0])
+            thread.join()
+            raise
+        if crashes:
+            raise crashes[0]
+        return outcome[0]
 
     def iter_ticket_urls(
         self,
@@ -339,6 +405,11 @@ class Client(BaseClient):
             except StopIteration as done:
                 result: T = done.value
                 return result
+
+
+def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
 
 
 def _run_threads(work: Callable[[], None], count: int, stop: threading.Event) -> None:
