@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import queue
@@ -11,7 +10,7 @@ from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 from time import sleep
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import httpx
 
@@ -33,6 +32,9 @@ from ._models import (
     UserEvent,
 )
 from ._retry import attempts
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["Client", "TicketURLs"]
 
@@ -270,6 +272,8 @@ class Client(BaseClient):
         tasks are cancelled, the connections closed, and the interruption
         propagates.
         """
+        import asyncio  # not at import time: only this needs it, and it costs 30 ms
+
         from ._async_client import AsyncClient, fetch_all
 
         key, base_url, timeout = self._key.value, self._base_url, self._timeout
@@ -408,6 +412,8 @@ class Client(BaseClient):
 
 
 def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    import asyncio
+
     for task in asyncio.all_tasks(loop):
         task.cancel()
 
