@@ -61,6 +61,7 @@ class Timer:
         self.server_cpu = 0.0
         self.server_requests: dict[str, int] = {}
         self.other_cpu: float | None = None
+        self.held: float | None = None  # mean seconds the server held a replayed answer
 
     def start(self) -> None:
         self._server_before = self.server.control("stats")  # also clears the warm-up's log
@@ -78,6 +79,8 @@ class Timer:
             # CPU the rest of the machine used meanwhile (other users' work), in cores x s
             self.other_cpu = max(0.0, busy - self._busy_before - self.client_cpu - self.server_cpu)
         self.server_requests = after["statuses"]
+        if after.get("held_count"):
+            self.held = after["held"] / after["held_count"]
 
 
 def _warm(ids: list[str], concurrency: int) -> list[str]:
@@ -251,6 +254,7 @@ def run_once(
         "client_cpu": timer.client_cpu / elapsed,
         "server_cpu": timer.server_cpu / elapsed,
         "other_cpu": None if timer.other_cpu is None else timer.other_cpu / elapsed,
+        "server_held_ms": None if timer.held is None else timer.held * 1000,
     }
 
 
@@ -340,9 +344,21 @@ def run_scaling(
     records: list[dict[str, Any]] = []
     for round_index in range(rounds):
         order = (low, high) if round_index % 2 == 0 else (high, low)
-        rps = {c: run_once(variant, server, ids, c, 0.0, loop)["rps"] for c in order}
+        runs = {c: run_once(variant, server, ids, c, 0.0, loop) for c in order}
+        rps = {c: run["rps"] for c, run in runs.items()}
+        # CPU per request: whether the client does more work per request at
+        # high concurrency, apart from how the machine's speed drifted.
+        us = {c: run["client_cpu"] / run["rps"] * 1e6 for c, run in runs.items()}
         ratios.append(rps[high] / rps[low])
-        records.append({"round": round_index, "low_rps": rps[low], "high_rps": rps[high]})
+        records.append(
+            {
+                "round": round_index,
+                "low_rps": rps[low],
+                "high_rps": rps[high],
+                "low_us": us[low],
+                "high_us": us[high],
+            }
+        )
         progress(
             f"  scaling {variant} round {round_index + 1}/{rounds}: c={low} {rps[low]:.0f}/s, "
             f"c={high} {rps[high]:.0f}/s, ratio {ratios[-1]:.2f}"

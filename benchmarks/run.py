@@ -35,6 +35,7 @@ README = Path(__file__).resolve().parent / "README.md"
 BEGIN, END = "<!-- latest table: begin -->", "<!-- latest table: end -->"
 PARTS = ("server", "bulk", "overhead", "parse", "memory", "import")
 SDK_VARIANTS = ("sdk-async", "sdk-aiohttp", "sdk-asyncio", "sdk-blocking")
+SERVER_CANDIDATES = ("granian-rsgi", "granian", "uvicorn")
 
 
 def log(message: str) -> None:
@@ -47,13 +48,14 @@ def log(message: str) -> None:
 def choose_server(
     app: str, n: int, requested: str, probe_n: int, cpu: int | None
 ) -> tuple[ServerProcess, dict[str, Any]]:
-    """Start the benchmark server; with ``auto``, the faster of granian and uvicorn.
+    """Start the benchmark server; with ``auto``, the fastest of granian (RSGI, ASGI) and uvicorn.
 
-    The candidates serve the same app; hand-written aiohttp at concurrency 64
-    is run against them in turn (three times each, interleaved), and the one
-    with the higher median throughput is kept.
+    The candidates serve the same answers; hand-written aiohttp at concurrency
+    64 is run against them in turn (three times each, interleaved), and the
+    one with the higher median throughput is kept. The server CPU each spent
+    per answer is reported too.
     """
-    candidates = ["granian", "uvicorn"] if requested == "auto" else [requested]
+    candidates = list(SERVER_CANDIDATES) if requested == "auto" else [requested]
     servers = {name: ServerProcess(name, n, cpu=cpu, app=app) for name in candidates}
     report: dict[str, Any] = {"app": app, "probe_requests": probe_n, "candidates": {}}
     try:
@@ -65,11 +67,13 @@ def choose_server(
             for name, runs in probes.items():
                 report["candidates"][name] = {
                     "rps": summary([r["rps"] for r in runs]),
+                    "server_us": summary([r["server_cpu"] / r["rps"] * 1e6 for r in runs]),
                     "runs": runs,
                 }
                 log(
-                    f"  server {name:8} ({app}): "
-                    f"{report['candidates'][name]['rps']['median']:.0f} req/s (aiohttp, c=64)"
+                    f"  server {name:12} ({app}): "
+                    f"{report['candidates'][name]['rps']['median']:.0f} req/s (aiohttp, c=64), "
+                    f"{report['candidates'][name]['server_us']['median']:.0f} us server CPU each"
                 )
             chosen = max(servers, key=lambda k: report["candidates"][k]["rps"]["median"])
         else:
@@ -102,8 +106,10 @@ def server_ceilings(
         "live sandbox, 10 ms delay": [],
     }
     live: ServerProcess | None = None
-    if server.app != "sandbox":
-        live = ServerProcess(server.server, n, cpu=cpu, app="sandbox")
+    if server.app != "sandbox" or server.server == "granian-rsgi":
+        # The live sandbox (its delay and faults) is served through ASGI.
+        asgi = "granian" if server.server == "granian-rsgi" else server.server
+        live = ServerProcess(asgi, n, cpu=cpu, app="sandbox")
     try:
         for _ in range(repeats):
             results["app"].append(bulk.throughput_probe(server, probe_n, 64))
@@ -379,12 +385,14 @@ def table(results: dict[str, Any]) -> str:
     if "server" in results:
         section(
             "server (aiohttp by hand, c=64): req/s | server / client / other CPU (cores);"
-            " server CPU us per request"
+            " server CPU us per answer"
         )
         srv = results["server"]
         for name, cand in srv["choice"]["candidates"].items():
             chosen = " (chosen)" if name == srv["choice"]["chosen"] else ""
-            row(f"{name} serving the {srv['choice']['app']} app{chosen}", cand["rps"], ".0f")
+            per = cand.get("server_us")
+            each = f"{per['median']:.0f} us" if per else ""
+            row(f"{name} serving the {srv['choice']['app']} app{chosen}", cand["rps"], ".0f", each)
         for name, ceiling in srv["ceilings"].items():
             cpu = (
                 f"{ceiling['server_cpu']:.2f} / {ceiling['client_cpu']:.2f} / "
@@ -406,7 +414,8 @@ def table(results: dict[str, Any]) -> str:
             else:
                 section(
                     f"bulk, server waits {data['delay_ms']:g} ms, N=min({data['latency_waves']}"
-                    f" x c, N), {rounds} rounds: efficiency | server / client CPU"
+                    f" x c, N), {rounds} rounds: efficiency | server / client CPU;"
+                    " ms the server held each answer"
                 )
             for c in cs:
                 for variant in variants:
@@ -417,6 +426,9 @@ def table(results: dict[str, Any]) -> str:
                     )
                     if mode == "zero" and all(r["other_cpu"] is not None for r in runs):
                         cpu += " / {:.2f}".format(statistics.median(r["other_cpu"] for r in runs))
+                    held = [r["server_held_ms"] for r in runs if r.get("server_held_ms")]
+                    if mode == "latency" and held:
+                        cpu += f"; {statistics.median(held):.2f}"
                     fmt = ".0f" if mode == "zero" else ".2f"
                     row(f"c={c:<3} {variant}", bulk_stat(results, mode, c, variant), fmt, cpu)
             section(f"bulk ratios, {'zero delay' if mode == 'zero' else 'latency mode'}")
@@ -441,6 +453,13 @@ def table(results: dict[str, Any]) -> str:
             for c, key in ((low, "low_rps"), (high, "high_rps")):
                 row(f"c={c:<3} {name}", summary([r[key] for r in scaling["records"]]), ".0f")
             row(f"ratio c={high} / c={low} (per round)", summary(scaling["ratios"]), ".2f")
+            if all("low_us" in r for r in scaling["records"]):
+                for c, key in ((low, "low_us"), (high, "high_us")):
+                    row(
+                        f"client CPU us per request, c={c}",
+                        summary([r[key] for r in scaling["records"]]),
+                        ".0f",
+                    )
         for missing in data["not_available"]:
             rows.append((f"  {missing}", "not available", "", ""))
     if "overhead" in results:
@@ -595,7 +614,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=list(bulk.VARIANTS),
         help="bulk variants (all)",
     )
-    parser.add_argument("--server", choices=("auto", "granian", "uvicorn"), default="auto")
+    parser.add_argument("--server", choices=("auto", *SERVER_CANDIDATES), default="auto")
     parser.add_argument(
         "--app",
         choices=("replay", "sandbox"),
@@ -677,11 +696,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results["bulk"]["n"] = args.n
                 cs = sorted(args.concurrency)
                 if "sdk-async" in args.variants and len(cs) > 1:
+                    # Twice the rounds: its per-round ratio swings widely (a 5 s pair
+                    # of runs on a shared machine), and each round is cheap.
                     results["bulk"]["scaling"] = bulk.run_scaling(
                         server,
                         low=cs[0],
                         high=cs[-1],
-                        rounds=args.rounds,
+                        rounds=2 * args.rounds,
                         loop=args.loop,
                         progress=log,
                     )

@@ -22,6 +22,7 @@ the runner only between timed runs:
 - ``GET /_bench/info``: the key, the user id and the ticket ids (JSON);
 - ``GET /_bench/delay?ms=10``: set the sandbox's per-request delay;
 - ``GET /_bench/stats``: requests received (by status) since the last call,
+  how long replayed answers were held by the delay (in all, and how many),
   and this process's CPU time; the sandbox's request log is then cleared (it
   would otherwise grow by every request of the run).
 
@@ -100,8 +101,11 @@ class BenchApp:
         self.mode = "sandbox"
         self.delay = 0.0
         self.statuses: Counter[str] = Counter()
+        self.held = 0.0  # seconds replayed answers were held (the delay as slept), in all
+        self.held_count = 0
         self._inner: Callable[[Scope, Receive, Send], Awaitable[None]] | None = None
         self._table: dict[str, tuple[int, list[tuple[bytes, bytes]], bytes]] = {}
+        self._rsgi_table: dict[str, tuple[int, list[tuple[str, str]], bytes]] = {}
 
     def build(self) -> None:
         if self.sandbox is not None:
@@ -133,6 +137,7 @@ class BenchApp:
             answer = self.sandbox.app.respond(request)
             headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
             self._table[ticket_id] = (answer.status, headers, answer.body)
+            self._rsgi_table[ticket_id] = (answer.status, list(answer.headers), answer.body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -157,10 +162,13 @@ class BenchApp:
             await self._control(scope, send)
             return
         if self._table and path == GET_TICKET and scope["method"] == "GET":
-            answer = self._replayed(scope["query_string"])
+            answer = self._replayed(scope["query_string"].decode("latin-1"))
             if answer is not None:
                 if self.delay:
+                    started = time.perf_counter()
                     await asyncio.sleep(self.delay)
+                    self.held += time.perf_counter() - started
+                    self.held_count += 1
                 status, headers, body = answer
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
@@ -176,39 +184,22 @@ class BenchApp:
 
         await self._inner(scope, receive, counting_send)
 
-    def _replayed(self, query: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
-        params = dict(part.partition("=")[::2] for part in query.decode("latin-1").split("&"))
+    def _replayed(self, query: str) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        ticket_id = self._replayed_id(query)
+        return None if ticket_id is None else self._table.get(ticket_id)
+
+    def _replayed_id(self, query: str) -> str | None:
+        """The ticket id asked for, when the key and user are the bench's."""
+        params = dict(part.partition("=")[::2] for part in query.split("&"))
         if params.get("key") != self.info["key"]:
             return None
         if params.get("wp_user_id") != str(self.info["user_id"]):
             return None
-        return self._table.get(params.get("ticket_id", ""))
+        return params.get("ticket_id")
 
     async def _control(self, scope: Scope, send: Send) -> None:
-        assert self.sandbox is not None
-        name = scope["path"].removeprefix("/_bench/")
-        query = parse_qs(scope.get("query_string", b"").decode())
-        if name == "ping":  # the server's ceiling: an answer like get-ticket's, no sandbox
-            status, body = 200, _PING
-        elif name == "info":
-            status, body = _json_response({**self.info, "pid": os.getpid(), "delay": self.delay})
-        elif name == "delay":
-            self.delay = self.sandbox.delay = float(query["ms"][0]) / 1000
-            status, body = _json_response({"delay": self.delay})
-        elif name == "stats":
-            self.sandbox.requests.clear()  # the sandbox's log would grow with every request
-            statuses, self.statuses = dict(self.statuses), Counter()
-            times = os.times()
-            status, body = _json_response(
-                {
-                    "requests": sum(statuses.values()),
-                    "statuses": statuses,
-                    "cpu": times.user + times.system,
-                    "clock": time.monotonic(),
-                }
-            )
-        else:
-            status, body = 404, b"unknown control route"
+        query = scope.get("query_string", b"").decode()
+        status, body = self._control_answer(scope["path"].removeprefix("/_bench/"), query)
         await send(
             {
                 "type": "http.response.start",
@@ -217,6 +208,73 @@ class BenchApp:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+    def _control_answer(self, name: str, raw_query: str) -> tuple[int, bytes]:
+        assert self.sandbox is not None
+        query = parse_qs(raw_query)
+        if name == "ping":  # the server's ceiling: an answer like get-ticket's, no sandbox
+            return 200, _PING
+        if name == "info":
+            return _json_response({**self.info, "pid": os.getpid(), "delay": self.delay})
+        if name == "delay":
+            self.delay = self.sandbox.delay = float(query["ms"][0]) / 1000
+            return _json_response({"delay": self.delay})
+        if name == "stats":
+            self.sandbox.requests.clear()  # the sandbox's log would grow with every request
+            statuses, self.statuses = dict(self.statuses), Counter()
+            held, held_count, self.held, self.held_count = self.held, self.held_count, 0.0, 0
+            times = os.times()
+            return _json_response(
+                {
+                    "requests": sum(statuses.values()),
+                    "statuses": statuses,
+                    "held": held,
+                    "held_count": held_count,
+                    "cpu": times.user + times.system,
+                    "clock": time.monotonic(),
+                }
+            )
+        return 404, b"unknown control route"
+
+    # granian's RSGI interface: the same answers, with less of the server's own
+    # work per request than ASGI's message dicts (replay and control routes; any
+    # other request is answered by the live sandbox at once, without its delay).
+
+    def __rsgi_init__(self, loop: object) -> None:
+        self.build()
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        if scope.proto != "http":
+            return
+        path: str = scope.path
+        if path.startswith("/_bench/"):
+            status, body = self._control_answer(path.removeprefix("/_bench/"), scope.query_string)
+            protocol.response_bytes(status, [("content-type", "application/json")], body)
+            return
+        if self._table and path == GET_TICKET and scope.method == "GET":
+            ticket_id = self._replayed_id(scope.query_string)
+            answer = None if ticket_id is None else self._rsgi_table.get(ticket_id)
+            if answer is not None:
+                if self.delay:
+                    started = time.perf_counter()
+                    await asyncio.sleep(self.delay)
+                    self.held += time.perf_counter() - started
+                    self.held_count += 1
+                status, headers, body = answer
+                protocol.response_bytes(status, headers, body)
+                self.statuses[str(status)] += 1
+                return
+        assert self.sandbox is not None
+        request = HTTPRequest(
+            method=scope.method,
+            path=path,
+            query=scope.query_string,
+            headers=list(scope.headers.items()),
+            body=await protocol(),
+        )
+        live = self.sandbox.app.respond(request)
+        protocol.response_bytes(live.status, list(live.headers), live.body)
+        self.statuses[str(live.status)] += 1
 
 
 app = BenchApp()
@@ -258,7 +316,30 @@ def _serve_granian(host: str, port: int) -> None:
     ).serve()
 
 
-SERVERS = {"uvicorn": _serve_uvicorn, "granian": _serve_granian}
+def _serve_granian_rsgi(host: str, port: int) -> None:
+    from granian.constants import Interfaces, Loops
+    from granian.server import Server
+
+    Server(
+        "benchmarks.server:app",
+        address=host,
+        port=port,
+        interface=Interfaces.RSGI,
+        workers=1,
+        runtime_threads=1,
+        loop=Loops.uvloop,
+        http="1",
+        websockets=False,
+        backlog=2048,
+        log_enabled=True,
+    ).serve()
+
+
+SERVERS = {
+    "uvicorn": _serve_uvicorn,
+    "granian": _serve_granian,
+    "granian-rsgi": _serve_granian_rsgi,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
