@@ -32,9 +32,20 @@ KEY = "tp_live_http_S3CRET_0123456789"
 Handler = Callable[[bytes, int, asyncio.StreamWriter], Awaitable[None]]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+def _loops() -> list[Any]:
+    loops: list[Any] = [pytest.param("asyncio", id="asyncio")]
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:  # pragma: no cover - uvloop is in the test group (not on Windows)
+        return loops
+    loops.append(pytest.param(("asyncio", {"use_uvloop": True}), id="uvloop"))
+    return loops
+
+
+@pytest.fixture(params=_loops())
+def anyio_backend(request: pytest.FixtureRequest) -> Any:
+    """asyncio's own loop, and uvloop (its transports are not asyncio's classes)."""
+    return request.param
 
 
 Client = type[ticketpulse.AsyncClient]

@@ -16,7 +16,7 @@ import asyncio
 import socket
 import ssl
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import httpcore
 from httpcore._utils import is_socket_readable
@@ -58,8 +58,8 @@ class _StreamProtocol(asyncio.BufferedProtocol):
         self.paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # Not an isinstance check: uvloop's transports do not subclass asyncio's.
+        self.transport = cast("asyncio.Transport", transport)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return read_buffer()
@@ -224,8 +224,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.ConnectError(str(exc)) from exc
         if transport is None:  # pragma: no cover - asyncio returns None only for a closed loop
             raise httpcore.ConnectError("TLS could not be started")
-        assert isinstance(transport, asyncio.Transport)
-        return AsyncioStream(self._loop, transport, self._protocol)
+        return AsyncioStream(self._loop, cast("asyncio.Transport", transport), self._protocol)
 
     def get_extra_info(self, info: str) -> Any:
         transport = self._transport
