@@ -224,7 +224,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.ConnectError(str(exc)) from exc
         if transport is None:  # pragma: no cover - asyncio returns None only for a closed loop
             raise httpcore.ConnectError("TLS could not be started")
-        return AsyncioStream(self._loop, cast("asyncio.Transport", transport), self._protocol)
+        return AsyncioStream(self._loop, transport, self._protocol)
 
     def get_extra_info(self, info: str) -> Any:
         transport = self._transport
