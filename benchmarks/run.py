@@ -284,7 +284,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
                 ">=",
                 1.0,
             )
-        elif s_top and s_low:
+        elif s_top and s_low and top != low:
             add(
                 "1c",
                 f"sdk-async req/s c={top} / c={low}, zero delay (ratio of medians)",
