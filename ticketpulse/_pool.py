@@ -1,9 +1,11 @@
-"""The SDK's own connection pool: httpx's transport layer, httpcore, driven directly.
+"""The SDK's own connection pools: httpx's transport layer, httpcore, driven directly.
 
-It skips building an ``httpx.Request`` and ``URL`` per call (most of httpx's
-per-request cost) and spreads requests over many one-connection pools,
-because one large httpcore pool does work per waiting request and per
-connection and slows down as concurrency grows. Imported when a client
+Both skip building an ``httpx.Request`` and ``URL`` per call (most of httpx's
+per-request cost). One large httpcore pool does work per waiting request and
+per connection and slows down as concurrency grows, so the blocking client
+spreads requests over many one-connection pools, and the async client keeps
+one httpcore connection per slot and does the pooling itself (on asyncio over
+the SDK's own network backend, ``_netbackend``). Imported when a client
 creates its pool, so ``import ticketpulse`` does not pay for httpcore.
 """
 
