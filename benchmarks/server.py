@@ -297,7 +297,7 @@ def _serve_uvicorn(host: str, port: int) -> None:
     )
 
 
-def _serve_granian(host: str, port: int) -> None:
+def _serve_granian(host: str, port: int, *, rsgi: bool = False) -> None:
     from granian.constants import Interfaces, Loops
     from granian.server import Server
 
@@ -305,7 +305,7 @@ def _serve_granian(host: str, port: int) -> None:
         "benchmarks.server:app",
         address=host,
         port=port,
-        interface=Interfaces.ASGI,
+        interface=Interfaces.RSGI if rsgi else Interfaces.ASGI,
         workers=1,
         runtime_threads=1,
         loop=Loops.uvloop,
@@ -317,22 +317,7 @@ def _serve_granian(host: str, port: int) -> None:
 
 
 def _serve_granian_rsgi(host: str, port: int) -> None:
-    from granian.constants import Interfaces, Loops
-    from granian.server import Server
-
-    Server(
-        "benchmarks.server:app",
-        address=host,
-        port=port,
-        interface=Interfaces.RSGI,
-        workers=1,
-        runtime_threads=1,
-        loop=Loops.uvloop,
-        http="1",
-        websockets=False,
-        backlog=2048,
-        log_enabled=True,
-    ).serve()
+    _serve_granian(host, port, rsgi=True)
 
 
 SERVERS = {

@@ -129,6 +129,16 @@ async def serving(
         yield wire, client
 
 
+def holding(gate: asyncio.Event) -> Handler:
+    """Each request is answered ``[]`` once ``gate`` is set."""
+
+    async def handler(request: bytes, number: int, writer: asyncio.StreamWriter) -> None:
+        await gate.wait()
+        writer.write(ok(b"[]"))
+
+    return handler
+
+
 def answering(*answers: bytes) -> Handler:
     """Each request gets the next answer (the last one repeats)."""
     queue = list(answers)
@@ -281,11 +291,7 @@ async def test_connections_stay_within_the_pool_and_a_full_pool_times_out_unsent
 ) -> None:
     monkeypatch.setattr("ticketpulse._base.MAX_CONNECTIONS", 3)
     gate = asyncio.Event()
-
-    async def held(request: bytes, number: int, writer: asyncio.StreamWriter) -> None:
-        await gate.wait()
-        writer.write(ok(b"[]"))
-
+    held = holding(gate)
     timeout = httpx.Timeout(5.0, pool=0.2)
     async with serving(held, client_type, timeout=timeout, max_retries=0) as (wire, client):
         calls = [asyncio.ensure_future(client.get_events()) for _ in range(10)]
@@ -448,11 +454,7 @@ async def test_a_call_cancelled_while_it_waits_for_a_connection_leaves_none_take
 ) -> None:
     monkeypatch.setattr("ticketpulse._base.MAX_CONNECTIONS", 1)
     gate = asyncio.Event()
-
-    async def held(request: bytes, number: int, writer: asyncio.StreamWriter) -> None:
-        await gate.wait()
-        writer.write(ok(b"[]"))
-
+    held = holding(gate)
     async with serving(held, client_type, max_retries=0) as (wire, client):
         first = asyncio.ensure_future(client.get_events())
         while not wire.requests:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, cast
 
 import httpcore
@@ -257,21 +257,13 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[_SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                transport, protocol = await loop.create_connection(
-                    _StreamProtocol,
-                    host,
-                    port,
-                    local_addr=None if local_address is None else (local_address, 0),
-                )
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(str(exc) or "connecting timed out") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        stream = AsyncioStream(loop, transport, protocol)
-        _apply(transport, socket_options)
-        return stream
+        local = None if local_address is None else (local_address, 0)
+        return await _open(
+            loop,
+            lambda: loop.create_connection(_StreamProtocol, host, port, local_addr=local),
+            timeout,
+            socket_options,
+        )
 
     async def connect_unix_socket(
         self,
@@ -280,18 +272,33 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[_SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                transport, protocol = await loop.create_unix_connection(_StreamProtocol, path)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(str(exc) or "connecting timed out") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        _apply(transport, socket_options)
-        return AsyncioStream(loop, transport, protocol)
+        return await _open(
+            loop,
+            lambda: loop.create_unix_connection(_StreamProtocol, path),
+            timeout,
+            socket_options,
+        )
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+async def _open(
+    loop: asyncio.AbstractEventLoop,
+    connect: Callable[[], Awaitable[tuple[asyncio.Transport, _StreamProtocol]]],
+    timeout: float | None,
+    socket_options: Iterable[_SocketOption] | None,
+) -> AsyncioStream:
+    """Connect within ``timeout``, httpcore's errors for failures; the stream."""
+    try:
+        async with asyncio.timeout(timeout):
+            transport, protocol = await connect()
+    except TimeoutError as exc:
+        raise httpcore.ConnectTimeout(str(exc) or "connecting timed out") from exc
+    except OSError as exc:
+        raise httpcore.ConnectError(str(exc)) from exc
+    _apply(transport, socket_options)
+    return AsyncioStream(loop, transport, protocol)
 
 
 def _apply(transport: asyncio.Transport, options: Iterable[_SocketOption] | None) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -147,61 +147,53 @@ def sandbox_server() -> Iterator[tuple[Sandbox, RunningServer]]:
         running.stop()
 
 
-async def load(
-    app_url: str, expected: dict[str, Any], paths: list[str], concurrency: int
-) -> tuple[int, int, list[str]]:
-    """Send every path with ``concurrency`` workers; (errors, wrong answers, examples)."""
+Fetch = Callable[[str], Awaitable[tuple[int, str]]]
+
+
+@asynccontextmanager
+async def _fetcher(
+    app_url: str, concurrency: int
+) -> AsyncIterator[tuple[Fetch, tuple[type[Exception], ...]]]:
+    """GET a path of the app: (status, text); and the errors that mean it failed."""
     try:
         import aiohttp
     except ImportError:
         aiohttp = None
     if aiohttp is not None:
-        return await _load_aiohttp(aiohttp, app_url, expected, paths, concurrency)
-    errors = wrong = 0
-    problems: list[str] = []
-    queue = iter(paths)
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(app_url, connector=connector) as session:
+
+            async def fetch(path: str) -> tuple[int, str]:
+                async with session.get(path) as response:
+                    return response.status, await response.text()
+
+            yield fetch, (aiohttp.ClientError,)
+        return
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=app_url, limits=limits, timeout=60) as http:
 
-        async def worker() -> None:
-            nonlocal errors, wrong
-            for path in queue:
-                try:
-                    response = await http.get(path)
-                except httpx.HTTPError as exc:
-                    errors += 1
-                    problems.append(f"{path}: {exc!r}")
-                    continue
-                if response.status_code != 200:
-                    errors += 1
-                    problems.append(f"{path}: {response.status_code} {response.text[:200]}")
-                elif response.json() != expected[path] and not _same_ticket(response, path):
-                    wrong += 1
-                    problems.append(f"{path}: {response.text[:200]}")
+        async def fetch_httpx(path: str) -> tuple[int, str]:
+            response = await http.get(path)
+            return response.status_code, response.text
 
-        async with anyio.create_task_group() as group:
-            for _ in range(concurrency):
-                group.start_soon(worker)
-    return errors, wrong, problems[:5]
+        yield fetch_httpx, (httpx.HTTPError,)
 
 
-async def _load_aiohttp(
-    aiohttp: Any, app_url: str, expected: dict[str, Any], paths: list[str], concurrency: int
+async def load(
+    app_url: str, expected: dict[str, Any], paths: list[str], concurrency: int
 ) -> tuple[int, int, list[str]]:
-    """``load`` over aiohttp: the same requests and checks."""
+    """Send every path with ``concurrency`` workers; (errors, wrong answers, examples)."""
     errors = wrong = 0
     problems: list[str] = []
     queue = iter(paths)
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(app_url, connector=connector) as http:
+    async with _fetcher(app_url, concurrency) as (fetch, failures):
 
         async def worker() -> None:
             nonlocal errors, wrong
             for path in queue:
                 try:
-                    async with http.get(path) as response:
-                        status, text = response.status, await response.text()
-                except aiohttp.ClientError as exc:
+                    status, text = await fetch(path)
+                except failures as exc:
                     errors += 1
                     problems.append(f"{path}: {exc!r}")
                     continue
@@ -210,7 +202,7 @@ async def _load_aiohttp(
                     problems.append(f"{path}: {status} {text[:200]}")
                     continue
                 value = json.loads(text)
-                if value != expected[path] and not _same_ticket_url(value, path):
+                if value != expected[path] and not _same_ticket(value, path):
                     wrong += 1
                     problems.append(f"{path}: {text[:200]}")
 
@@ -220,20 +212,12 @@ async def _load_aiohttp(
     return errors, wrong, problems[:5]
 
 
-def _same_ticket_url(value: Any, path: str) -> bool:
+def _same_ticket(value: Any, path: str) -> bool:
+    """A signed URL is fresh each time: check it is the asked ticket's, with a secret."""
     if not path.startswith("/tickets/") or not isinstance(value, dict):
         return False
     ref = path.removeprefix("/tickets/")
     return f"/files/tickets/ticket_{ref}.png?secret=" in str(value.get("url", ""))
-
-
-def _same_ticket(response: httpx.Response, path: str) -> bool:
-    """A signed URL is fresh each time: check it is the asked ticket's, with a secret."""
-    if not path.startswith("/tickets/"):
-        return False
-    url = response.json().get("url", "")
-    ref = path.removeprefix("/tickets/")
-    return f"/files/tickets/ticket_{ref}.png?secret=" in url
 
 
 def plan(total: int, refs: list[str], event_ids: list[int]) -> list[str]:
