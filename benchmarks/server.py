@@ -164,11 +164,7 @@ class BenchApp:
         if self._table and path == GET_TICKET and scope["method"] == "GET":
             answer = self._replayed(scope["query_string"].decode("latin-1"))
             if answer is not None:
-                if self.delay:
-                    started = time.perf_counter()
-                    await asyncio.sleep(self.delay)
-                    self.held += time.perf_counter() - started
-                    self.held_count += 1
+                await self._hold()
                 status, headers, body = answer
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
@@ -183,6 +179,14 @@ class BenchApp:
             await send(message)
 
         await self._inner(scope, receive, counting_send)
+
+    async def _hold(self) -> None:
+        """Wait the delay (if any), counting how long the wait really took."""
+        if self.delay:
+            started = time.perf_counter()
+            await asyncio.sleep(self.delay)
+            self.held += time.perf_counter() - started
+            self.held_count += 1
 
     def _replayed(self, query: str) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
         ticket_id = self._replayed_id(query)
@@ -255,11 +259,7 @@ class BenchApp:
             ticket_id = self._replayed_id(scope.query_string)
             answer = None if ticket_id is None else self._rsgi_table.get(ticket_id)
             if answer is not None:
-                if self.delay:
-                    started = time.perf_counter()
-                    await asyncio.sleep(self.delay)
-                    self.held += time.perf_counter() - started
-                    self.held_count += 1
+                await self._hold()
                 status, headers, body = answer
                 protocol.response_bytes(status, headers, body)
                 self.statuses[str(status)] += 1

@@ -513,12 +513,10 @@ async def test_the_default_client_uses_the_asyncio_backend_and_fast_locks() -> N
             assert lock._anyio_lock._fast_acquire
 
 
-async def _pair(server_side: Callable[[socket.socket], object]) -> Any:
-    """A backend stream connected to a thread running ``server_side`` on the accepted socket."""
-    from ticketpulse._netbackend import AsyncioBackend
-
+def serve_once(server_side: Callable[[socket.socket], object]) -> int:
+    """A loopback port whose first connection a thread hands to ``server_side``."""
     listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
+    port: int = listener.getsockname()[1]
 
     def serve() -> None:
         with listener:
@@ -527,7 +525,14 @@ async def _pair(server_side: Callable[[socket.socket], object]) -> Any:
                 server_side(accepted)
 
     threading.Thread(target=serve, daemon=True).start()
-    return await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=5)
+    return port
+
+
+async def _pair(server_side: Callable[[socket.socket], object]) -> Any:
+    """A backend stream connected to a thread running ``server_side`` on the accepted socket."""
+    from ticketpulse._netbackend import AsyncioBackend
+
+    return await AsyncioBackend().connect_tcp("127.0.0.1", serve_once(server_side), timeout=5)
 
 
 async def test_backend_reads_in_pieces_and_reports_the_end() -> None:
@@ -612,18 +617,12 @@ async def test_backend_connect_errors_are_httpcore_errors(monkeypatch: pytest.Mo
 
 @pytest.mark.parametrize("anyio_backend", ["trio"])
 async def test_under_trio_the_default_client_keeps_httpcores_own_backend() -> None:
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
+    def answer_twice(accepted: socket.socket) -> None:
+        for _ in range(2):
+            accepted.recv(65536)
+            accepted.sendall(ok(b"[]"))
 
-    def serve() -> None:
-        with listener:
-            accepted, _ = listener.accept()
-            with accepted:
-                for _ in range(2):
-                    accepted.recv(65536)
-                    accepted.sendall(ok(b"[]"))
-
-    threading.Thread(target=serve, daemon=True).start()
+    port = serve_once(answer_twice)
     async with ticketpulse.AsyncClient(KEY, base_url=f"http://127.0.0.1:{port}/tp-api") as client:
         assert await client.get_events() == []
         assert await client.get_events() == []  # kept alive
