@@ -39,13 +39,16 @@ import json
 import os
 import sys
 import time
-from collections import Counter
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
-from ticketpulse.testing import HTTPRequest, Sandbox
+import httptools
+
+from ticketpulse.testing import Delivery, HTTPRequest, Sandbox
 
 __all__ = ["BENCH_KEY", "BENCH_USER", "BenchApp", "app", "build_sandbox", "main"]
 
@@ -99,6 +102,7 @@ class BenchApp:
         self.sandbox: Sandbox | None = None
         self.info: dict[str, Any] = {}
         self.mode = "sandbox"
+        self.host = "127.0.0.1:8765"  # host[:port] of signed URLs when a request has no Host
         self.delay = 0.0
         self.statuses: Counter[str] = Counter()
         self.held = 0.0  # seconds replayed answers were held (the delay as slept), in all
@@ -106,6 +110,7 @@ class BenchApp:
         self._inner: Callable[[Scope, Receive, Send], Awaitable[None]] | None = None
         self._table: dict[str, tuple[int, list[tuple[bytes, bytes]], bytes]] = {}
         self._rsgi_table: dict[str, tuple[int, list[tuple[str, str]], bytes]] = {}
+        self._raw_table: dict[str, tuple[int, bytes]] = {}  # the httptools server's, rendered
 
     def build(self) -> None:
         if self.sandbox is not None:
@@ -113,12 +118,12 @@ class BenchApp:
         n = int(os.environ.get("TICKETPULSE_BENCH_N", "5000"))
         self.delay = float(os.environ.get("TICKETPULSE_BENCH_DELAY_MS", "0")) / 1000
         self.mode = os.environ.get("TICKETPULSE_BENCH_APP", "sandbox")
+        self.host = os.environ.get("TICKETPULSE_BENCH_HOST", self.host)
         self.sandbox, self.info = build_sandbox(n, self.delay)
         self.info["app"] = self.mode
         self._inner = self.sandbox.asgi_app
         if self.mode == "replay":
-            host = os.environ.get("TICKETPULSE_BENCH_HOST", "127.0.0.1:8765")
-            self._record(host)
+            self._record(self.host)
         target = os.environ.get("TICKETPULSE_BENCH_INFO")
         if target:
             with open(target, "w", encoding="utf-8") as file:
@@ -138,6 +143,10 @@ class BenchApp:
             headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
             self._table[ticket_id] = (answer.status, headers, answer.body)
             self._rsgi_table[ticket_id] = (answer.status, list(answer.headers), answer.body)
+            self._raw_table[ticket_id] = (
+                answer.status,
+                _render(answer.status, answer.headers, answer.body),
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -281,6 +290,174 @@ app = BenchApp()
 """The ASGI target: ``benchmarks.server:app``."""
 
 
+def _render(status: int, headers: Iterable[tuple[str, str]], body: bytes) -> bytes:
+    """One HTTP/1.1 answer, as bytes (the sandbox's headers carry content-length)."""
+    head = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}"]
+    head += [f"{name}: {value}" for name, value in headers]
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+
+class _Answer:
+    """One request's answer on a connection; answers are written in request order.
+
+    ``data`` is None until the answer is ready; ``rest`` is a stalled body's
+    second half, written ``stall`` seconds after the first; ``status`` 0 is
+    not counted (control routes, drops).
+    """
+
+    __slots__ = ("close", "data", "rest", "stall", "started", "status", "timer")
+
+    def __init__(self, close: bool) -> None:
+        self.status = 0
+        self.data: bytes | None = None
+        self.rest: bytes | None = None
+        self.stall = 0.0
+        self.close = close
+        self.timer: asyncio.TimerHandle | None = None
+        self.started = 0.0
+
+
+class _HTTPProtocol(asyncio.Protocol):
+    """One connection of the ``httptools`` server: HTTP/1.1 parsed by httptools.
+
+    A replayed get-ticket is answered from pre-rendered bytes after the delay,
+    by one ``call_later`` (no task, no coroutine per request). Control routes
+    are answered at once; every other request goes to the live sandbox
+    (:meth:`SandboxApp.exchange`: its delay and faults, as its ASGI app
+    delivers them). Pipelined requests are answered in order.
+    """
+
+    def __init__(self, bench: BenchApp) -> None:
+        self.bench = bench
+        self.loop = asyncio.get_running_loop()
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.answers: deque[_Answer] = deque()
+        self.url = b""
+        self.headers: list[tuple[str, str]] = []
+        self.body: list[bytes] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for answer in self.answers:
+            if answer.timer is not None:
+                answer.timer.cancel()
+        self.answers.clear()
+        self.transport = None
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            if self.transport is not None:
+                self.transport.write(_render(400, [("content-length", "0")], b""))
+                self.transport.close()
+                self.connection_lost(None)
+
+    # httptools' callbacks
+
+    def on_message_begin(self) -> None:
+        self.url, self.headers, self.body = b"", [], []
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        bench = self.bench
+        answer = _Answer(close=not self.parser.should_keep_alive())
+        self.answers.append(answer)
+        method = self.parser.get_method().decode("latin-1")
+        path, _, query = self.url.decode("latin-1").partition("?")
+        if bench._raw_table and path == GET_TICKET and method == "GET":
+            ticket_id = bench._replayed_id(query)
+            replayed = None if ticket_id is None else bench._raw_table.get(ticket_id)
+            if replayed is not None:
+                answer.status, data = replayed
+                self._after(bench.delay, answer, data, held=True)
+                return
+        if path.startswith("/_bench/"):
+            status, body = bench._control_answer(path.removeprefix("/_bench/"), query)
+            headers = [("content-type", "application/json"), ("content-length", str(len(body)))]
+            self._ready(answer, _render(status, headers, body))
+            return
+        assert bench.sandbox is not None
+        request = HTTPRequest(
+            method=method,
+            path=path,
+            query=query,
+            headers=self.headers,
+            body=b"".join(self.body),
+            server=bench.host,
+        )
+        exchange = bench.sandbox.app.exchange(request)
+        live = exchange.response
+        if live is None:  # a drop: close without answering
+            answer.close = True
+            self._after(exchange.delay, answer, b"")
+            return
+        answer.status = live.status
+        head = _render(live.status, live.headers, b"")
+        body = b"" if method == "HEAD" else live.body
+        if exchange.delivery is Delivery.TRUNCATE:  # the full length promised, half sent
+            answer.close = True
+            body = body[: exchange.split]
+        elif exchange.delivery is Delivery.STALL_BODY:
+            answer.rest, answer.stall = body[exchange.split :], exchange.body_stall
+            body = body[: exchange.split]
+        self._after(exchange.delay, answer, head + body)
+
+    def _after(self, delay: float, answer: _Answer, data: bytes, *, held: bool = False) -> None:
+        """Make ``answer`` ready with ``data`` after ``delay`` seconds (at once if 0)."""
+        if not delay:
+            self._ready(answer, data)
+            return
+        answer.started = time.perf_counter()
+        answer.timer = self.loop.call_later(delay, self._held, answer, data, held)
+
+    def _held(self, answer: _Answer, data: bytes, counted: bool) -> None:
+        if counted:
+            self.bench.held += time.perf_counter() - answer.started
+            self.bench.held_count += 1
+        answer.timer = None
+        self._ready(answer, data)
+
+    def _resume(self, answer: _Answer) -> None:
+        """A stalled body's pause is over: its rest goes out, then the answers after it."""
+        answer.timer = None
+        answer.data, answer.rest = answer.rest, None
+        self._flush()
+
+    def _ready(self, answer: _Answer, data: bytes) -> None:
+        answer.data = data
+        self._flush()
+
+    def _flush(self) -> None:
+        answers = self.answers
+        while answers and (transport := self.transport) is not None:
+            first = answers[0]
+            if first.data is None or first.timer is not None:
+                return
+            transport.write(first.data)
+            if first.status:
+                self.bench.statuses[str(first.status)] += 1
+                first.status = 0
+            if first.rest is not None:
+                first.timer = self.loop.call_later(first.stall, self._resume, first)
+                return
+            answers.popleft()
+            if first.close:
+                transport.close()
+                self.connection_lost(None)
+
+
 def _serve_uvicorn(host: str, port: int) -> None:
     import uvicorn
 
@@ -298,7 +475,7 @@ def _serve_uvicorn(host: str, port: int) -> None:
 
 
 def _serve_granian(host: str, port: int, *, rsgi: bool = False) -> None:
-    from granian.constants import Interfaces, Loops
+    from granian.constants import HTTPModes, Interfaces, Loops
     from granian.server import Server
 
     Server(
@@ -309,7 +486,7 @@ def _serve_granian(host: str, port: int, *, rsgi: bool = False) -> None:
         workers=1,
         runtime_threads=1,
         loop=Loops.uvloop,
-        http="1",
+        http=HTTPModes.http1,
         websockets=False,
         backlog=2048,
         log_enabled=True,
@@ -320,7 +497,28 @@ def _serve_granian_rsgi(host: str, port: int) -> None:
     _serve_granian(host, port, rsgi=True)
 
 
+def _serve_httptools(host: str, port: int) -> None:
+    """uvloop and httptools with no framework between them and the app (SIGINT/SIGTERM stop it)."""
+    import signal
+
+    import uvloop
+
+    app.build()
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: _HTTPProtocol(app), host, port, backlog=2048)
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        async with server:
+            await stop.wait()
+
+    uvloop.run(serve())
+
+
 SERVERS = {
+    "httptools": _serve_httptools,
     "uvicorn": _serve_uvicorn,
     "granian": _serve_granian,
     "granian-rsgi": _serve_granian_rsgi,
