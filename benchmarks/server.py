@@ -1,4 +1,4 @@
-"""The benchmark server: the sandbox with N activated tickets, on a fast ASGI server.
+"""The benchmark server: the sandbox with N activated tickets, on a fast server.
 
 Run as its own process (``python -m benchmarks.server --n 5000``), pinned to
 a core of its own by the runner. The sandbox holds one account, one event,
@@ -6,9 +6,12 @@ one ticket type with stock N and one order of N tickets for one user, every
 ticket activated (status 2), so ``GET /tp-api/users/get-ticket`` answers 200
 with a signed URL for each.
 
-The module-level :data:`app` is an ASGI application (granian needs an
-importable target: ``benchmarks.server:app``). It builds the sandbox on
-lifespan startup (or the first request) from the environment:
+``--server`` picks what serves it: ``httptools`` (uvloop and httptools with
+no framework between them and the app, :class:`_HTTPProtocol`), granian over
+RSGI or ASGI, or uvicorn. The module-level :data:`app` is an ASGI application
+that also speaks RSGI (granian needs an importable target:
+``benchmarks.server:app``). It builds the sandbox on lifespan startup (or the
+first request) from the environment:
 
 - ``TICKETPULSE_BENCH_N``: how many tickets (default 5000);
 - ``TICKETPULSE_BENCH_DELAY_MS``: the sandbox's per-request delay (default 0);
@@ -27,8 +30,8 @@ the runner only between timed runs:
   would otherwise grow by every request of the run).
 
 The delay is the sandbox's own: its ASGI app waits with ``anyio.sleep`` (an
-async sleep racing the client's disconnect), so one worker holds any number
-of waiting requests.
+async sleep racing the client's disconnect), the httptools server with a
+``call_later``, so one worker holds any number of waiting requests.
 """
 
 from __future__ import annotations
