@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -99,3 +100,19 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     monkeypatch.setattr("ticketpulse._client.sleep", fake_sleep)
     monkeypatch.setattr("ticketpulse._async_client.sleep", fake_async_sleep)
     return recorded
+
+
+@pytest.fixture
+def ctrl_c() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt here and in child processes, whoever started the run.
+
+    A background job of a non-interactive shell starts with SIGINT ignored,
+    which a child process inherits; a test that sends Ctrl-C needs it live.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

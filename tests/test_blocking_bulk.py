@@ -83,6 +83,7 @@ def test_the_first_error_is_raised_and_the_rest_are_not_sent(
     assert server.connections.wait_until(open=0, timeout=5)
 
 
+@pytest.mark.usefixtures("ctrl_c")
 def test_an_interrupt_cancels_what_is_in_flight(sandbox: Sandbox, server: RunningServer) -> None:
     ids = ticket_ids(sandbox)
     sandbox.delay = 0.4  # 40 tickets, 4 at a time: 4 s if left to run

@@ -54,6 +54,7 @@ def test_errors_over_loopback_are_one_line_without_the_key() -> None:
             assert key not in result.stderr
 
 
+@pytest.mark.usefixtures("ctrl_c")
 def test_sandbox_command_serves_until_interrupted() -> None:
     with subprocess.Popen(  # noqa: S603 -- our own interpreter and module
         [PYTHON, "-m", "ticketpulse", "sandbox", "--port", "0", "--user", str(USER), "--json"],

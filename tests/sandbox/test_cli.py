@@ -24,6 +24,7 @@ def _env() -> dict[str, str]:
     return env
 
 
+@pytest.mark.usefixtures("ctrl_c")
 @pytest.mark.parametrize("server", ["builtin", "uvicorn"])
 def test_cli_serves_the_demo_until_interrupted(server: str) -> None:
     command = [sys.executable, "-m", "ticketpulse.testing", "--port", "0", "--server", server]
