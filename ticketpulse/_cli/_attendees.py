@@ -20,10 +20,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .._models import Attendee
 
-__all__ = ["COLUMNS", "AttendeesFileError", "parse_attendees"]
+__all__ = ["COLUMNS", "AttendeeRow", "AttendeesFileError", "file_problems", "parse_attendees"]
 
 COLUMNS = ("ticket_id", "first_name", "last_name", "email", "tel")
 _SEPARATORS = (",", ";", "\t")
@@ -34,8 +35,25 @@ class AttendeesFileError(Exception):
     """The file cannot be used; ``str()`` is one line naming every problem."""
 
 
-def parse_attendees(data: bytes, name: str) -> list[Attendee]:
-    """The attendees of a CSV file's bytes; :class:`AttendeesFileError` if any row is bad."""
+@dataclass(frozen=True)
+class AttendeeRow:
+    """One data row of the file: its line number (the header is line 1) and attendee."""
+
+    line: int
+    attendee: Attendee
+
+
+def file_problems(name: str, problems: Sequence[str]) -> AttendeesFileError:
+    """One error naming the first few ``problems`` (``"line 3: ..."``) of file ``name``."""
+    shown = "; ".join(problems[:_SHOWN_PROBLEMS])
+    more = (
+        f" (and {len(problems) - _SHOWN_PROBLEMS} more)" if len(problems) > _SHOWN_PROBLEMS else ""
+    )
+    return AttendeesFileError(f"{name}: {shown}{more}")
+
+
+def parse_attendees(data: bytes, name: str) -> list[AttendeeRow]:
+    """The rows of a CSV file's bytes; :class:`AttendeesFileError` if any row is bad."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -51,7 +69,7 @@ def parse_attendees(data: bytes, name: str) -> list[Attendee]:
     separator, positions = _header(first_line, name)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     problems: list[str] = []
-    attendees: list[Attendee] = []
+    attendees: list[AttendeeRow] = []
     seen: dict[str, int] = {}
     try:
         next(reader)  # the header
@@ -61,18 +79,12 @@ def parse_attendees(data: bytes, name: str) -> list[Attendee]:
             if problem:
                 problems.append(f"line {line}: {problem}")
             elif attendee is not None:
-                attendees.append(attendee)
+                attendees.append(AttendeeRow(line, attendee))
             line = reader.line_num + 1
     except csv.Error as exc:
         problems.append(f"line {reader.line_num}: {exc}")
     if problems:
-        shown = "; ".join(problems[:_SHOWN_PROBLEMS])
-        more = (
-            f" (and {len(problems) - _SHOWN_PROBLEMS} more)"
-            if len(problems) > _SHOWN_PROBLEMS
-            else ""
-        )
-        raise AttendeesFileError(f"{name}: {shown}{more}")
+        raise file_problems(name, problems)
     if not attendees:
         raise AttendeesFileError(f"{name}: no tickets after the header row")
     return attendees

@@ -25,6 +25,7 @@ from ._downloads import Outcome, download_event_files, file_name
 from ._exit import CliError
 from ._options import EVENT, Command, global_options, pass_settings, user_option
 from ._output import Column, Output, format_date, format_status, status_style
+from ._personalize import RowPlan, all_done_after, as_json, plan
 from ._settings import Settings
 
 __all__ = ["COMMANDS"]
@@ -290,7 +291,16 @@ Example attendees.csv (comma, semicolon or tab separated; UTF-8):
 Examples:
   ticketpulse personalize 12 --user 789 --csv attendees.csv
   ticketpulse personalize 12 --user 789 --csv attendees.csv --dry-run
-  ticketpulse personalize 12 --user 789 --csv attendees.csv --sandbox""",
+  ticketpulse personalize 12 --user 789 --csv attendees.csv --json | jq '.skipped'
+  ticketpulse personalize 12 --user 789 --csv attendees.csv --sandbox
+
+\b
+Exit codes (the others: ticketpulse --help):
+  0  every row was personalised
+  2  a bad row, or a row for a ticket that is not one of USER's tickets
+     for EVENT: nothing was sent
+  7  some rows were skipped, their tickets no longer awaiting
+     personalisation; the other rows were personalised""",
 )
 @click.argument("event_id", metavar="EVENT", type=EVENT)
 @user_option
@@ -302,7 +312,11 @@ Examples:
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     help=f"Attendees, one ticket a row; columns {', '.join(COLUMNS)} ('-' reads stdin).",
 )
-@click.option("--dry-run", is_flag=True, help="Check the file and show the rows; send nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check the file against the tickets and show what would be done; change nothing.",
+)
 @global_options(on_group=False)
 @pass_settings
 def personalize(
@@ -311,46 +325,128 @@ def personalize(
     """Give USER's tickets for EVENT their attendees, from a CSV file.
 
     The whole file is checked first: a row with a missing or empty field is
-    reported with its line number and nothing is sent. Tickets no longer
-    awaiting personalisation are left as they are by the API, so sending the
-    same file again is safe. Once all tickets of an order are personalised,
-    the order's PDF is generated (see order-pdf, download-tickets).
+    reported with its line number and nothing is sent. Then USER's tickets
+    for EVENT are read: a row for a ticket that is not one of them is
+    reported the same way (the API would refuse the whole request), and
+    nothing is sent.
+
+    The API personalises only tickets awaiting personalisation (status
+    created) and leaves the others as they are, so only those rows are sent.
+    Every other row is listed as "skipped" with its ticket's status (already
+    active, scanned in or out, cancelled), and the exit code is then 7;
+    sending the same file again is safe. The attendee columns show what each ticket holds
+    afterwards. Once all tickets of an order are personalised, the order's
+    PDF is generated (see order-pdf, download-tickets).
+
+    --dry-run reads the tickets, sends nothing, and exits as the run would.
     """
+    name = "stdin" if str(csv_path) == "-" else str(csv_path)
     data = _read_input(csv_path)
     try:
-        attendees = parse_attendees(data, "stdin" if str(csv_path) == "-" else str(csv_path))
+        rows = parse_attendees(data, name)
     except AttendeesFileError as exc:
         raise CliError(f"{exc} — nothing was sent", _exit.USAGE) from None
     out = Output(json_mode=settings.json)
-    if dry_run:
-        if out.json_mode:
-            out.json(attendees)
-        else:
-            out.table(
-                [Column(c) for c in ("Ticket", "First name", "Last name", "Email", "Tel")],
-                [[a.ticket_id, a.first_name, a.last_name, a.email, a.tel] for a in attendees],
-            )
-            out.note(f"{_tickets(len(attendees))} checked; nothing was sent (--dry-run).")
-        return
     with settings.client(user_id) as client:
-        result = client.personalize_tickets(event_id, user_id=user_id, tickets=attendees)
+        found = client.get_event_tickets(event_id, user_id=user_id)
+        try:
+            plans = plan(rows, found, name=name, user_id=user_id, event_id=event_id)
+        except AttendeesFileError as exc:
+            raise CliError(
+                f"{exc} — nothing was sent (see ticketpulse tickets {event_id} --user {user_id})",
+                _exit.USAGE,
+            ) from None
+        applying = [p.row.attendee for p in plans if p.applies]
+        if dry_run:
+            all_personalized = all_done_after(plans, found)
+        elif applying:
+            result = client.personalize_tickets(event_id, user_id=user_id, tickets=applying)
+            all_personalized = result.all_personalized
+        else:
+            all_personalized = None  # nothing to send: the API is not asked
+    _report_personalisation(out, plans, all_personalized, user_id=user_id, dry_run=dry_run)
+    if any(not p.applies for p in plans):
+        click.get_current_context().exit(_exit.SKIPPED)
+
+
+def _report_personalisation(
+    out: Output,
+    plans: Sequence[RowPlan],
+    all_personalized: bool | None,
+    *,
+    user_id: int,
+    dry_run: bool,
+) -> None:
+    from rich.text import Text
+
     if out.json_mode:
-        out.json(result)
-        return
-    out.table(
-        [Column(c) for c in ("Ticket", "First name", "Last name", "Email", "Tel")],
-        [[a.ticket_id, a.first_name, a.last_name, a.email, a.tel] for a in result.tickets],
-    )
-    if result.all_personalized:
-        out.note(
-            f"Sent {_tickets(len(attendees))}. All tickets of the order are personalised: "
-            "its PDF is ready (ticketpulse order-pdf / download-tickets)."
-        )
+        out.json(as_json(plans, all_personalized))
     else:
-        out.note(
-            f"Sent {_tickets(len(attendees))}. Some tickets of the order still await "
-            "personalisation: its PDF is not generated yet."
+        done = "to personalise" if dry_run else "personalised"
+        styles = {done: "green", "skipped": "yellow"}
+        rows: list[list[Any]] = []
+        for p in plans:
+            result = done if p.applies else "skipped"
+            attendee, email, phone = p.attendee_after()
+            rows.append(
+                [
+                    str(p.row.line),
+                    p.ticket.id,
+                    result if out.plain else Text(result, style=styles[result]),
+                    attendee,
+                    email,
+                    phone,
+                    p.reason,
+                ]
+            )
+        out.table(
+            [
+                Column("Line", numeric=True, wrap=False),
+                Column("Ticket", wrap=False),
+                Column("Result", wrap=False),
+                Column("Attendee"),
+                Column("Email", wrap=False),
+                Column("Phone", wrap=False),
+                Column("Detail"),
+            ],
+            rows,
         )
+    applied = sum(1 for p in plans if p.applies)
+    skipped = len(plans) - applied
+    summary = f"{'Would personalise' if dry_run else 'Personalised'} {_tickets(applied)}"
+    if skipped:
+        summary += (
+            f"; {'would skip' if dry_run else 'skipped'} {skipped} (not awaiting "
+            "personalisation: the API leaves those tickets as they are)"
+        )
+    if dry_run:
+        summary += ". Nothing was sent (--dry-run)"
+    elif not applied:
+        summary += "; nothing was sent"
+    out.note(summary + ".")
+    if all_personalized is not None:
+        out.note(_pdf_note(plans, all_personalized, dry_run=dry_run))
+
+
+def _pdf_note(plans: Sequence[RowPlan], all_personalized: bool, *, dry_run: bool) -> str:
+    """Whether the orders of the rows sent are complete, so that their PDFs exist."""
+    orders = sorted({p.ticket.order_id for p in plans if p.applies and p.ticket.order_id})
+    if not orders:
+        which, pdf, is_ = "the order", "its PDF", "is"
+    elif len(orders) == 1:
+        which, pdf, is_ = f"order {orders[0]}", "its PDF", "is"
+    else:
+        which, pdf, is_ = f"orders {', '.join(orders)}", "their PDFs", "are"
+    if not all_personalized:
+        return (
+            f"Some tickets of {which} still await personalisation: {pdf} {is_} not generated yet."
+        )
+    if dry_run:
+        return f"All tickets of {which} would then be personalised, and {pdf} generated."
+    return (
+        f"All tickets of {which} are personalised: {pdf} {is_} ready "
+        "(ticketpulse order-pdf / download-tickets)."
+    )
 
 
 def _tickets(count: int) -> str:

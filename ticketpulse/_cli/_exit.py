@@ -20,6 +20,7 @@ __all__ = [
     "NETWORK",
     "NOT_FOUND",
     "OK",
+    "SKIPPED",
     "USAGE",
     "CliError",
     "describe",
@@ -33,6 +34,7 @@ AUTH = 3
 NOT_FOUND = 4
 NETWORK = 5
 FILE_NOT_READY = 6
+SKIPPED = 7
 INTERRUPTED = 130
 
 # Shown in the top-level --help (``\b`` keeps click from re-wrapping it).
@@ -47,6 +49,8 @@ Exit codes:
   5    network: the API could not be reached, or timed out
   6    file not ready: a QR code exists once its ticket is personalised,
        an order PDF once all the order's tickets are
+  7    personalize skipped some rows: their tickets were no longer awaiting
+       personalisation (the other rows were personalised)
   130  interrupted (Ctrl-C)"""
 
 
