@@ -124,7 +124,7 @@ def test_every_command_has_help_with_examples() -> None:
     top = invoke(["--help"])
     assert top.exit_code == 0
     codes = re.findall(r"^ +(\d+) +\S", top.stdout.split("Exit codes:")[1], re.MULTILINE)
-    assert codes == ["0", "1", "2", "3", "4", "5", "6", "130"]
+    assert codes == ["0", "1", "2", "3", "4", "5", "6", "7", "130"]
     assert "--sandbox" in top.stdout
     for name in cli.list_commands(None):  # type: ignore[arg-type]
         result = invoke([name, "--help"])

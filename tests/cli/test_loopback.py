@@ -64,7 +64,7 @@ def test_files_and_personalisation(served: tuple[Sandbox, str], tmp_path: Path) 
     csv.write_text(f"ticket_id,first_name,last_name,email,tel\n{waiting},Bob,Jones,b@x.nl,+317\n")
     personalised = remote(base_url, "personalize", "12", "--user", str(USER), "--csv", str(csv))
     assert personalised.exit_code == 0, personalised.stderr
-    assert "All tickets of the order are personalised" in personalised.stderr
+    assert f"All tickets of order {order.reference} are personalised" in personalised.stderr
 
     out = tmp_path / "files"
     result = remote(base_url, "download-tickets", "12", "--user", str(USER), "--out", str(out))

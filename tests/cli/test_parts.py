@@ -1,4 +1,5 @@
-"""The CLI's pieces on their own: the CSV reader, file names, the sandbox command, output."""
+"""The CLI's pieces on their own: the CSV reader, the personalisation plan, file names,
+the sandbox command, output."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import pytest
 
 from ticketpulse import Attendee, Ticket, TicketStatus
 from ticketpulse._cli import _serve
-from ticketpulse._cli._attendees import AttendeesFileError, parse_attendees
+from ticketpulse._cli._attendees import AttendeeRow, AttendeesFileError, parse_attendees
 from ticketpulse._cli._downloads import file_name, plan
 from ticketpulse._cli._output import to_json_data
+from ticketpulse._cli._personalize import all_done_after
+from ticketpulse._cli._personalize import plan as plan_rows
 from ticketpulse.testing import DEMO_API_KEY
 
 from .conftest import invoke
@@ -47,7 +50,71 @@ def test_csv_not_utf8_names_the_line() -> None:
 
 def test_csv_tab_separated_with_columns_in_any_order() -> None:
     data = b"email\ttel\tticket_id\tlast_name\tfirst_name\nc@x.nl\t+31\tab1\tDoe\tJane\n"
-    assert parse_attendees(data, "f.tsv") == [Attendee("ab1", "Jane", "Doe", "c@x.nl", "+31")]
+    assert parse_attendees(data, "f.tsv") == [
+        AttendeeRow(2, Attendee("ab1", "Jane", "Doe", "c@x.nl", "+31"))
+    ]
+
+
+def _row(line: int, reference: str) -> AttendeeRow:
+    return AttendeeRow(line, Attendee(reference, "Ann", "Smith", "a@x.nl", "+31"))
+
+
+def test_plan_sorts_rows_by_their_tickets_status() -> None:
+    tickets = [
+        Ticket("a", order_id="O-1", status=TicketStatus.CREATED),
+        Ticket("b", order_id="O-1", status=TicketStatus.ACTIVE, first_name="Jo"),
+        Ticket("c", order_id="O-2", status=TicketStatus.CANCELLED),
+        Ticket("d", order_id="O-2", status=TicketStatus(9)),
+    ]
+    plans = plan_rows(
+        [_row(2, "a"), _row(3, "b"), _row(5, "c"), _row(6, "d")],
+        tickets,
+        name="f.csv",
+        user_id=7,
+        event_id=12,
+    )
+    assert [(p.row.line, p.applies, p.reason) for p in plans] == [
+        (2, True, ""),
+        (3, False, "already active"),
+        (5, False, "cancelled"),
+        (6, False, "status 9, not awaiting personalisation"),
+    ]
+    assert plans[1].attendee_after() == ("Jo", "", "")  # what the ticket keeps
+    assert plans[0].attendee_after() == ("Ann Smith", "a@x.nl", "+31")
+
+
+def test_plan_names_every_row_of_a_ticket_the_user_does_not_have() -> None:
+    with pytest.raises(AttendeesFileError) as caught:
+        plan_rows(
+            [_row(2, "a"), _row(3, "x"), _row(4, "y")],
+            [Ticket("a")],
+            name="f.csv",
+            user_id=7,
+            event_id=12,
+        )
+    assert str(caught.value) == (
+        "f.csv: line 3: ticket x is not one of user 7's tickets for event 12; "
+        "line 4: ticket y is not one of user 7's tickets for event 12"
+    )
+
+
+def test_all_done_after_looks_at_the_orders_of_the_rows_sent() -> None:
+    tickets = [
+        Ticket("a", order_id="O-1", status=TicketStatus.CREATED),
+        Ticket("b", order_id="O-1", status=TicketStatus.ACTIVE),
+        Ticket("c", order_id="O-2", status=TicketStatus.CREATED),
+    ]
+
+    def done(*references: str) -> bool | None:
+        rows = [_row(i + 2, ref) for i, ref in enumerate(references)]
+        return all_done_after(plan_rows(rows, tickets, name="f", user_id=7, event_id=12), tickets)
+
+    assert done("a") is True  # O-2 still waits, but nothing of it was sent
+    assert done("a", "b") is True
+    assert done("b") is None  # nothing to send
+    assert done("a", "c") is True
+    tickets.append(Ticket("d", order_id="O-2", status=TicketStatus.CREATED))
+    assert done("a", "c") is False
 
 
 @pytest.mark.parametrize(

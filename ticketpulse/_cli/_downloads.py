@@ -172,7 +172,12 @@ def download_event_files(
                 ) as results:
                     for result in results:
                         path = todo.tickets[result.ticket_id]
-                        if result.error is not None:
+                        if result.ok:
+                            job = functools.partial(
+                                save, "qr", result.ticket_id, result.unwrap(), path
+                            )
+                            futures.append(pool.submit(counted(job)))
+                        else:
                             error = result.error
                             finished.append(
                                 Outcome(
@@ -180,11 +185,6 @@ def download_event_files(
                                 )
                             )
                             advance()
-                        else:
-                            job = functools.partial(
-                                save, "qr", result.ticket_id, result.unwrap(), path
-                            )
-                            futures.append(pool.submit(counted(job)))
             finished.extend(future.result() for future in futures)
         except BaseException:
             # Ctrl-C: start nothing more; downloads in flight finish or fail cleanly.
