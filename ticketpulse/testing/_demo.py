@@ -19,6 +19,18 @@ id    event                           city        ticket types (id: name, price,
 
 No orders exist yet; the first order created gets id 123 ("TP-00123") and
 its first ticket the reference "a3f9b", as in the API doc's examples.
+
+``Sandbox.demo(users=[789])`` (what ``python -m ticketpulse.testing`` and the
+command line's sandbox serve) first gives each of those users two orders of
+event 12, by :func:`seed_demo_orders`; for the first user they are:
+
+========  ==============  =============================================
+order     tickets         state
+========  ==============  =============================================
+TP-00123  a3f9b, 42350    2 x General Admission, personalised (Jane Doe,
+                          John Doe): the QR codes and the PDF are ready
+TP-00124  e0705, 7eaba    2 x VIP, awaiting personalisation (status 1)
+========  ==============  =============================================
 """
 
 from __future__ import annotations
@@ -30,9 +42,18 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._sandbox import Sandbox
 
-__all__ = ["DEMO_API_KEY", "populate_demo"]
+__all__ = ["DEMO_API_KEY", "DEMO_USER_ID", "populate_demo", "seed_demo_orders"]
 
 DEMO_API_KEY = "tp_demo_0123456789abcdef"
+
+# The user the README's examples and the demo servers use.
+DEMO_USER_ID = 789
+
+# The attendees of the personalised demo order (ticket type 45, General Admission).
+_PEOPLE = (
+    ("Jane", "Doe", "jane@example.com", "+31612345678"),
+    ("John", "Doe", "john@example.com", "+31687654321"),
+)
 
 
 def _at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -92,3 +113,20 @@ def populate_demo(sandbox: Sandbox) -> None:
     sandbox.add_ticket_type(
         conference, name="Workshop", price=Decimal("49.00"), stock=20, enabled=False
     )
+
+
+def seed_demo_orders(sandbox: Sandbox, user_id: int) -> None:
+    """Give ``user_id`` the two demo orders, unless the user already has an order.
+
+    One order of 2 x General Admission (ticket type 45), personalised, and one
+    of 2 x VIP (46), awaiting personalisation; on a fresh demo sandbox the
+    first user's are TP-00123 (tickets a3f9b, 42350) and TP-00124 (e0705, 7eaba).
+    """
+    if any(order.wp_user_id == user_id for order in sandbox.orders()):
+        return
+    ready = sandbox.add_order(wp_user_id=user_id, items={45: 2}, wp_order_id=f"demo-{user_id}-1")
+    for reference, (first, last, email, phone) in zip(ready.ticket_refs, _PEOPLE, strict=True):
+        sandbox.personalize_ticket(
+            reference, first_name=first, last_name=last, email=email, phone=phone
+        )
+    sandbox.add_order(wp_user_id=user_id, items={46: 2}, wp_order_id=f"demo-{user_id}-2")

@@ -14,7 +14,7 @@ import httpx
 from ._app import SandboxApp
 from ._clock import Clock, SystemClock
 from ._connections import ConnectionCounter
-from ._demo import DEMO_API_KEY, populate_demo
+from ._demo import DEMO_API_KEY, populate_demo, seed_demo_orders
 from ._faults import FaultInjector
 from ._log import RequestLog
 from ._records import (
@@ -93,10 +93,19 @@ class Sandbox:
         clock: Clock | None = None,
         signing_key: bytes | None = None,
         delay: float = 0.0,
+        users: Iterable[int] = (),
     ) -> Sandbox:
-        """A sandbox with the demo account (key :data:`DEMO_API_KEY`) and its events."""
+        """A sandbox with the demo account (key :data:`DEMO_API_KEY`) and its events.
+
+        Each of ``users`` (external user ids) gets the two demo orders of event
+        12, one personalised and one awaiting personalisation: for the first,
+        TP-00123 (tickets a3f9b, 42350) and TP-00124 (e0705, 7eaba). Without
+        ``users`` there are no orders.
+        """
         sandbox = cls(clock=clock, signing_key=signing_key, delay=delay)
         populate_demo(sandbox)
+        for user_id in users:
+            seed_demo_orders(sandbox, user_id)
         return sandbox
 
     def __repr__(self) -> str:
