@@ -42,7 +42,8 @@ EXIT_CODES_HELP = """\b
 Exit codes:
   0    success
   1    API or unexpected error (400, 429, 5xx, a malformed answer, a file not written)
-  2    usage: a bad option or argument, an invalid CSV file (nothing was sent)
+  2    usage: a bad option or argument, an invalid CSV file or a row for a
+       ticket the user does not have (nothing was sent)
   3    authentication or configuration: no API key, an invalid key or
        base URL, 403 refused by the API
   4    not found or not permitted (404, 401)
