@@ -6,10 +6,15 @@ methods; the models are frozen attrs classes; every error is a
 the whole API.
 """
 
-from typing import TYPE_CHECKING, Any
-
 from ._async_client import AsyncClient, AsyncTicketURLs
-from ._base import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, NOT_GIVEN, NotGiven
+from ._base import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RESPONSE_SIZE,
+    DEFAULT_TIMEOUT,
+    MAX_CONNECTIONS,
+    NOT_GIVEN,
+    NotGiven,
+)
 from ._client import Client, TicketURLs
 from ._errors import (
     APIConnectionError,
@@ -27,6 +32,7 @@ from ._errors import (
     ServerError,
     TicketPulseError,
     UnexpectedResponseError,
+    UsageError,
 )
 from ._models import (
     Attendee,
@@ -41,26 +47,24 @@ from ._models import (
     Ticket,
     TicketStatus,
     TicketType,
+    TicketURL,
+    TicketURLError,
     TicketURLResult,
     UserEvent,
 )
 from ._version import __version__
 
-if TYPE_CHECKING:
-    from ._aiohttp import AiohttpClient
-    from ._asyncio import AsyncioClient
-
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_SIZE",
     "DEFAULT_TIMEOUT",
+    "MAX_CONNECTIONS",
     "NOT_GIVEN",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
-    "AiohttpClient",
     "AsyncClient",
     "AsyncTicketURLs",
-    "AsyncioClient",
     "Attendee",
     "AuthenticationError",
     "BadRequestError",
@@ -86,27 +90,13 @@ __all__ = [
     "TicketPulseError",
     "TicketStatus",
     "TicketType",
+    "TicketURL",
+    "TicketURLError",
     "TicketURLResult",
     "TicketURLs",
     "UnexpectedResponseError",
+    "UsageError",
     "UserEvent",
     "__version__",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    # Imported only when asked for: AsyncioClient's module is not needed by the
-    # others, and AiohttpClient needs the optional aiohttp.
-    if name == "AsyncioClient":
-        from ._asyncio import AsyncioClient
-
-        return AsyncioClient
-    if name == "AiohttpClient":
-        try:
-            from ._aiohttp import AiohttpClient
-        except ImportError as exc:
-            raise ImportError(
-                'AiohttpClient needs aiohttp: pip install "ticketpulse[aiohttp]"'
-            ) from exc
-        return AiohttpClient
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

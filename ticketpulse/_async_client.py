@@ -1,4 +1,4 @@
-"""``AsyncClient``: the Partner API over ``httpx.AsyncClient``, for asyncio and trio."""
+"""``AsyncClient``: the Partner API for async code, over the transport of your choice."""
 
 from __future__ import annotations
 
@@ -16,11 +16,17 @@ import httpx
 from anyio import sleep
 
 from . import _bulk, _endpoints
-from ._base import DEFAULT_TIMEOUT, NOT_GIVEN, BaseClient, NotGiven
+from ._base import (
+    DEFAULT_MAX_RESPONSE_SIZE,
+    DEFAULT_TIMEOUT,
+    MAX_CONNECTIONS,
+    NOT_GIVEN,
+    BaseClient,
+    NotGiven,
+)
 from ._bulk import DEFAULT_CONCURRENCY
 from ._core import Answer, Call, Failure
-from ._errors import InvalidRequestError, TicketPulseError
-from ._executors import AsyncExecutor, AsyncHttpxExecutor
+from ._errors import InvalidRequestError, TicketPulseError, UsageError
 from ._files import FileSink
 from ._models import (
     Attendee,
@@ -33,8 +39,11 @@ from ._models import (
     UserEvent,
 )
 from ._retry import attempts
+from ._transport import TransportName, async_transport
+from ._transport._shared import fork_generation
 
 if TYPE_CHECKING:
+    import aiohttp
     from anyio.abc import TaskGroup
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
@@ -45,18 +54,25 @@ Self = TypeVar("Self", bound="AsyncClient")
 
 
 class AsyncClient(BaseClient):
-    """Asynchronous client of the Ticket Pulse Partner API (asyncio or trio).
+    """Asynchronous client of the Ticket Pulse Partner API.
 
     ``api_key`` falls back to ``TICKETPULSE_API_KEY``; ``base_url`` to
     ``TICKETPULSE_BASE_URL``, then ``https://ticket-pulse.com/tp-api``.
     ``timeout`` is seconds or an ``httpx.Timeout``; ``max_retries`` how many
-    times a failed call may be repeated. ``http_client`` injects your own
-    ``httpx.AsyncClient`` (proxies, transports, respx), which is never closed
-    by this client.
+    times a failed call may be repeated; ``max_connections`` how many
+    connections it may open; ``max_response_size`` the largest answer (or
+    downloaded file) it accepts, in bytes.
+
+    ``transport`` chooses what moves the bytes: ``"httpx"`` (the default:
+    httpx's transport layer, on asyncio and trio, mocked by respx),
+    ``"builtin"`` (the SDK's own HTTP/1.1: the least CPU per request, for bulk
+    runs; asyncio only) or ``"aiohttp"`` (extra ``ticketpulse[aiohttp]``;
+    asyncio only). ``http_client`` sends through your own ``httpx.AsyncClient``
+    or ``aiohttp.ClientSession`` instead (never closed by this client).
 
     Share one client for the application's lifetime: it is safe to use from
-    many tasks at once and reuses keep-alive connections. Close it with
-    ``await client.aclose()`` or ``async with``.
+    many tasks at once and reuses keep-alive connections, in the event loop it
+    is first used in. Close it with ``await client.aclose()`` or ``async with``.
 
     Raises :class:`ConfigurationError` for a missing key or an invalid setting.
     """
@@ -68,27 +84,18 @@ class AsyncClient(BaseClient):
         base_url: str | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 2,
-        http_client: httpx.AsyncClient | None = None,
+        max_connections: int = MAX_CONNECTIONS,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        transport: TransportName = "httpx",
+        http_client: httpx.AsyncClient | aiohttp.ClientSession | None = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries, http_client)
-        self._loop = _LoopBinding(self._executor.aclose)
-
-    def _make_executor(self, http_client: object) -> None:
-        self._executor: AsyncExecutor
-        if http_client is not None:
-            self._check_http_client(http_client, httpx.AsyncClient)
-            self._executor = AsyncHttpxExecutor(
-                cast("httpx.AsyncClient", http_client), self._headers, owned=False
-            )
-        elif self._wants_httpx():
-            http = httpx.AsyncClient(**self._httpx_settings())
-            self._executor = AsyncHttpxExecutor(http, self._headers, owned=True)
-        else:
-            from ._pool import AsyncPoolExecutor  # httpcore: imported when first needed
-
-            self._executor = AsyncPoolExecutor(
-                self._base_url, self._headers, **self._pool_settings()
-            )
+        super().__init__(
+            api_key, base_url, timeout, max_retries, max_connections, max_response_size
+        )
+        self._transport_name = transport
+        self._transport = async_transport(transport, http_client, self._settings)
+        self._user_client = http_client is not None
+        self._loop = _LoopBinding(self._transport.aclose, type(self).__name__)
 
     def with_options(
         self,
@@ -104,15 +111,15 @@ class AsyncClient(BaseClient):
         return copy
 
     async def aclose(self) -> None:
-        """Close the connection pool (unless it was passed in as ``http_client``).
+        """Close the client's connections (never those of an ``http_client`` you passed).
 
-        On ``AsyncClient``, call it in the event loop the client was used in.
-        Once that loop has ended there is nothing left to close: ``asyncio.run``,
-        ``anyio.run`` and ``trio.run`` close the client's connections as they
-        finish. Called from another loop while its own is still open, it raises
-        ``RuntimeError``.
+        Call it in the event loop the client was used in (at the end of your
+        app's lifespan, say). Once that loop has ended there is nothing left to
+        close: ``asyncio.run``, ``anyio.run`` and ``trio.run`` close the
+        client's connections as they finish. Raises :class:`UsageError` when
+        called from another loop while the client's own is still running.
         """
-        if self._owns_executor:
+        if self._owns_transport:
             await self._loop.aclose()
 
     async def __aenter__(self: Self) -> Self:
@@ -212,9 +219,10 @@ class AsyncClient(BaseClient):
         ``destination`` is a file path, or an existing directory to save into
         under the URL's file name. The file appears only once complete. Returns
         the path written. Raises :class:`InvalidRequestError` for a non-https URL
-        or a missing directory, :class:`NotPermittedError` for an expired link.
+        (or a plain-http one from a client whose API is https), a hostile URL, or
+        a missing directory; :class:`NotPermittedError` for an expired link.
         """
-        call = _endpoints.download(signed_url)
+        call = _endpoints.download(signed_url, allow_http=self._allow_http_files)
         sink = FileSink(destination, call.url or "")
         try:
             await self._run(call, sink)
@@ -270,12 +278,13 @@ class AsyncClient(BaseClient):
     async def _run(self, call: Call[T], sink: FileSink | None = None) -> T:
         self._loop.check()
         url, shown = self._urls(call)
-        steps = attempts(call, self._policy, method=call.method, url=shown, scrub=self._scrub)
+        scrub = self._scrub_for(call)
+        steps = attempts(call, self._policy, method=call.method, url=shown, scrub=scrub)
         step = next(steps)
         while True:
             outcome: Answer | Failure | None = None
             if step is None:
-                outcome = await self._executor.send(call, url, self._timeout, sink, self._scrub)
+                outcome = await self._transport.send(call, url, self._timeout, sink, scrub)
             else:
                 await sleep(step)
             try:
@@ -419,8 +428,11 @@ def _current_loop() -> object:
             pass
     trio = sys.modules.get("trio")
     if trio is None:
-        raise RuntimeError("no running event loop")
-    return trio.lowlevel.current_trio_token()
+        raise UsageError("no running event loop: await the AsyncClient's methods in one")
+    try:
+        return trio.lowlevel.current_trio_token()
+    except RuntimeError:
+        raise UsageError("no running event loop: await the AsyncClient's methods in one") from None
 
 
 class _LoopBinding:
@@ -429,17 +441,29 @@ class _LoopBinding:
     Binding starts an async generator in that loop whose ``finally`` closes the
     connections: loops finalize their async generators as they end (asyncio.run,
     anyio.run, trio.run), the last moment their sockets can still be closed.
+    In a child process after ``fork()`` the binding starts over: the child's
+    first loop gets connections of its own (the transport forgets the parent's).
     """
 
-    __slots__ = ("_closer", "_guard", "loop")
+    __slots__ = ("_close", "_closer", "_generation", "_guard", "_name", "loop")
 
-    def __init__(self, close: Callable[[], Awaitable[None]]) -> None:
+    def __init__(self, close: Callable[[], Awaitable[None]], name: str) -> None:
+        self._close = close
+        self._name = name
+        self._reset()
+
+    def _reset(self) -> None:
         self.loop: weakref.ref[object] | None = None
-        self._closer = _Closer(close)
+        self._closer = _Closer(self._close)
         self._guard: AsyncGenerator[None, None] | None = None
+        self._generation = fork_generation()
 
     def check(self) -> None:
         loop = _current_loop()
+        if self.loop is not None and self.loop() is loop:
+            return
+        if self._generation != fork_generation():
+            self._reset()  # the parent's loop and its generator are the parent's
         if self.loop is None:
             self.loop = weakref.ref(loop)
             self._guard = _close_at_loop_end(self._closer)
@@ -448,24 +472,24 @@ class _LoopBinding:
             with contextlib.suppress(StopIteration):
                 self._guard.asend(None).send(None)
             return
-        if self.loop() is loop:
-            return
         if self._closer.done:
-            raise RuntimeError(
-                "this AsyncClient was bound to the event loop it was first used in, which has "
-                "ended (its connections were closed then): create the client inside the loop "
-                "that uses it (e.g. in your app's lifespan, or per asyncio.run() call)"
+            raise UsageError(
+                f"this {self._name} was bound to the event loop it was first used in, which "
+                "has ended (its connections were closed then): create the client inside the "
+                "loop that uses it (e.g. in your app's lifespan, or per asyncio.run() call)"
             )
         # A different loop, or the first one is gone: either way the pooled
         # connections belong to a loop that cannot serve this call.
-        raise RuntimeError(
-            "this AsyncClient is bound to the event loop it was first used in, and its "
+        raise UsageError(
+            f"this {self._name} is bound to the event loop it was first used in, and its "
             "pooled connections cannot be used from another one: create the client inside "
             "the loop that uses it (e.g. in your app's lifespan, or per asyncio.run() call)"
         )
 
     async def aclose(self) -> None:
         """Close the connections in their own loop; nothing to do once it has ended."""
+        if self._generation != fork_generation():
+            self._reset()
         if self._closer.done:
             return
         guard, self._guard = self._guard, None
@@ -478,9 +502,9 @@ class _LoopBinding:
             return
         if bound is not None and _still_open(bound):
             self._guard = guard
-            raise RuntimeError(
-                "this AsyncClient is bound to the event loop it was first used in, which is "
-                "still open: close the client inside that loop (e.g. at the end of your "
+            raise UsageError(
+                f"this {self._name} is bound to the event loop it was first used in, which "
+                "is still open: close the client inside that loop (e.g. at the end of your "
                 "app's lifespan)"
             )
         # Its loop was closed without finalizing async generators (loop.close()

@@ -1,13 +1,13 @@
-"""What both clients share: settings, URLs, headers and the mapping of httpx's
-transport errors to the core's :class:`Failure`.
+"""What both clients share: settings (resolved and checked), URLs and headers.
 
-The key is joined to the URL only in :meth:`BaseClient._url`, immediately
-before sending; everything that may be shown uses :meth:`BaseClient._shown_url`.
+The key is joined to the URL only in :meth:`BaseClient._urls`, immediately
+before sending; everything that may be shown gets the redacted twin.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 import os
 import re
 import ssl
@@ -19,8 +19,8 @@ import httpx
 from ._core import Call
 from ._endpoints import is_loopback
 from ._errors import ConfigurationError
-from ._executors import proxies_configured
-from ._redact import REDACTED, install_log_filter, redact
+from ._transport._shared import DEFAULT_MAX_RESPONSE_SIZE, Settings
+from ._redact import REDACTED, Secret, install_log_filter, redact, secret_of
 from ._retry import RetryPolicy
 from ._version import __version__
 
@@ -28,8 +28,9 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
     "NOT_GIVEN",
-    "BaseClient",
+    "DEFAULT_MAX_RESPONSE_SIZE",
     "MAX_CONNECTIONS",
+    "BaseClient",
     "NotGiven",
 ]
 
@@ -50,23 +51,7 @@ class NotGiven:
 NOT_GIVEN = NotGiven()
 
 
-class _Secret:
-    """Holds the key so that no repr, ``vars()`` dump or pickle can show it."""
-
-    __slots__ = ("quoted", "value")
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-        self.quoted = quote(value, safe="")  # as it goes into the query string
-
-    def __repr__(self) -> str:
-        return f"'{REDACTED}'"
-
-    def __reduce__(self) -> Any:
-        raise TypeError("the API key cannot be pickled")
-
-
-def _resolve_key(api_key: str | None) -> _Secret:
+def _resolve_key(api_key: str | None) -> Secret:
     if api_key is None:
         api_key = os.environ.get("TICKETPULSE_API_KEY")
     if api_key is None or api_key == "":
@@ -77,7 +62,7 @@ def _resolve_key(api_key: str | None) -> _Secret:
         raise ConfigurationError(f"api_key must be a str, not {type(api_key).__name__}")
     if any(c.isspace() or not c.isprintable() for c in api_key):
         raise ConfigurationError("api_key contains whitespace or control characters")
-    return _Secret(api_key)
+    return Secret(api_key)
 
 
 def _resolve_base_url(base_url: str | None) -> str:
@@ -125,10 +110,16 @@ def _resolve_retries(max_retries: int) -> int:
 
 
 MAX_CONNECTIONS = 100
-"""Connections the SDK's own pool may open (requests beyond wait for one)."""
+"""Connections a client may open (requests beyond wait for one)."""
 
 KEEPALIVE_EXPIRY = 5.0
 """Seconds an idle keep-alive connection is kept (as httpx does)."""
+
+
+def _resolve_count(name: str, value: int, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigurationError(f"{name} must be an int >= {low}, not {value!r}")
+    return value
 
 
 @functools.cache
@@ -147,12 +138,7 @@ def _quote(value: str) -> str:
 
 
 class BaseClient:
-    """Settings and URL building shared by :class:`Client` and :class:`AsyncClient`.
-
-    A subclass makes its executor in :meth:`_make_executor`: the user's httpx
-    client if given, an httpx client of its own when proxy variables apply,
-    else the SDK's own connection pool.
-    """
+    """Settings and URL building shared by :class:`Client` and :class:`AsyncClient`."""
 
     def __init__(
         self,
@@ -160,51 +146,30 @@ class BaseClient:
         base_url: str | None,
         timeout: float | httpx.Timeout,
         max_retries: int,
-        http_client: object,
+        max_connections: int,
+        max_response_size: int,
     ) -> None:
         self._key = _resolve_key(api_key)
         self._base_url = _resolve_base_url(base_url)
         self._timeout = _resolve_timeout(timeout)
         self._policy = RetryPolicy(max_retries=_resolve_retries(max_retries))
-        self._headers = {
+        # A signed file URL may be plain http only if the API itself is (the sandbox).
+        self._allow_http_files = self._base_url.startswith("http://")
+        headers = {
             "User-Agent": f"ticketpulse-python/{__version__}",
             "Accept": "application/json",
+            # SPEC §9: nothing is decoded that the SDK did not ask for.
+            "Accept-Encoding": "identity",
         }
-        self._owns_executor = True
-        self._make_executor(http_client)
-
-    def _make_executor(self, http_client: object) -> None:
-        raise NotImplementedError
-
-    @staticmethod
-    def _check_http_client(http_client: object, http_type: type[Any]) -> None:
-        if not isinstance(http_client, http_type):
-            raise ConfigurationError(
-                f"http_client must be an {http_type.__module__}.{http_type.__qualname__}, "
-                f"not {type(http_client).__name__}"
-            )
-
-    def _httpx_settings(self) -> dict[str, Any]:
-        """Settings for an httpx client of the SDK's own (used when proxies apply)."""
-        return {
-            "verify": ssl_context(),
-            "timeout": self._timeout,
-            "follow_redirects": False,
-            "limits": httpx.Limits(
-                max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
-            ),
-        }
-
-    def _pool_settings(self) -> dict[str, Any]:
-        """Settings for the SDK's own connection pool."""
-        return {
-            "ssl_context": ssl_context(),
-            "max_connections": MAX_CONNECTIONS,
-            "keepalive_expiry": KEEPALIVE_EXPIRY,
-        }
-
-    def _wants_httpx(self) -> bool:
-        return proxies_configured(self._base_url)
+        self._settings = Settings(
+            base_url=self._base_url,
+            headers=headers,
+            ssl_context=ssl_context(),
+            max_connections=_resolve_count("max_connections", max_connections, 1),
+            keepalive_expiry=KEEPALIVE_EXPIRY,
+            max_response_size=_resolve_count("max_response_size", max_response_size, 1024),
+        )
+        self._owns_transport = True
 
     @property
     def base_url(self) -> str:
@@ -226,7 +191,7 @@ class BaseClient:
     ) -> Any:
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
-        clone._owns_executor = False  # the pool stays the original's to close
+        clone._owns_transport = False  # the pool stays the original's to close
         if not isinstance(timeout, NotGiven):
             clone._timeout = _resolve_timeout(timeout)
         if not isinstance(max_retries, NotGiven):
@@ -237,7 +202,7 @@ class BaseClient:
         """The URL to send, with the key added last (never log or show it), and the
         URL as errors and logs show it, the key or a signed URL's secret redacted."""
         if call.url is not None:
-            return call.url, redact(call.url)
+            return call.url, redact(call.url)  # a signed URL: its secret hidden
         if call.params:
             query = "&".join(f"{name}={_quote(value)}" for name, value in call.params)
             head = f"{self._base_url}{call.path}?{query}&key="
@@ -245,9 +210,22 @@ class BaseClient:
             head = f"{self._base_url}{call.path}?key="
         return head + self._key.quoted, head + REDACTED
 
+    def _scrub_for(self, call: Call[Any]) -> Callable[[str], str]:
+        """The scrub for one call's texts: a download's also hides its URL's secret bare."""
+        if call.url is None:
+            return self._scrub
+        secret = secret_of(call.url)
+        if secret is None:
+            return self._scrub
+
+        def scrub(text: str) -> str:
+            return secret.scrub(self._scrub(text))
+
+        return scrub
+
     def _scrub(self, text: str) -> str:
-        """``text`` with the key and any signed-URL secret replaced by ``***``."""
-        return redact(text).replace(self._key.value, REDACTED)
+        """``text`` with the key (raw or percent-encoded) and any ``secret=`` hidden."""
+        return self._key.scrub(redact(text))
 
     def __repr__(self) -> str:
         return (

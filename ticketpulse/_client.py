@@ -1,4 +1,4 @@
-"""``Client``: the Partner API over ``httpx.Client``, for blocking code."""
+"""``Client``: the Partner API for blocking code, over the transport of your choice."""
 
 from __future__ import annotations
 
@@ -10,16 +10,22 @@ from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 from time import sleep
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import httpx
 
 from . import _bulk, _endpoints
-from ._base import DEFAULT_TIMEOUT, NOT_GIVEN, BaseClient, NotGiven
+from ._base import (
+    DEFAULT_MAX_RESPONSE_SIZE,
+    DEFAULT_TIMEOUT,
+    MAX_CONNECTIONS,
+    NOT_GIVEN,
+    BaseClient,
+    NotGiven,
+)
 from ._bulk import DEFAULT_CONCURRENCY
 from ._core import Answer, Call, Failure
-from ._errors import InvalidRequestError, TicketPulseError
-from ._executors import Executor, HttpxExecutor
+from ._errors import InvalidRequestError, TicketPulseError, UsageError
 from ._files import FileSink
 from ._models import (
     Attendee,
@@ -32,6 +38,7 @@ from ._models import (
     UserEvent,
 )
 from ._retry import attempts
+from ._transport import sync_transport
 
 if TYPE_CHECKING:
     import asyncio
@@ -48,15 +55,23 @@ class Client(BaseClient):
     ``api_key`` falls back to ``TICKETPULSE_API_KEY``; ``base_url`` to
     ``TICKETPULSE_BASE_URL``, then ``https://ticket-pulse.com/tp-api``.
     ``timeout`` is seconds or an ``httpx.Timeout``; ``max_retries`` how many
-    times a failed call may be repeated. ``http_client`` injects your own
-    ``httpx.Client`` (proxies, transports, respx), which is never closed
-    by this client.
+    times a failed call may be repeated; ``max_connections`` how many
+    connections it may open; ``max_response_size`` the largest answer (or
+    downloaded file) it accepts, in bytes.
+
+    ``transport`` chooses what moves the bytes: ``"httpx"`` (the default:
+    httpx's transport layer, httpcore, mocked by respx) or ``"builtin"`` (the
+    SDK's own HTTP/1.1 on blocking sockets: the least CPU per request).
+    ``http_client`` sends through your own ``httpx.Client`` instead (never
+    closed by this client).
 
     Share one client for the program's lifetime: it is safe to use from many
-    threads at once (also from a thread that runs an event loop) and reuses
+    threads at once (also from a thread that runs an event loop, and in the
+    children of a ``fork()``, which open connections of their own) and reuses
     keep-alive connections. Close it with ``client.close()`` or ``with``.
 
-    Raises :class:`ConfigurationError` for a missing key or an invalid setting.
+    Raises :class:`ConfigurationError` for a missing key or an invalid setting
+    (``transport="aiohttp"`` among them: aiohttp has no blocking API).
     """
 
     def __init__(
@@ -66,24 +81,17 @@ class Client(BaseClient):
         base_url: str | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 2,
+        max_connections: int = MAX_CONNECTIONS,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        transport: Literal["httpx", "builtin"] = "httpx",
         http_client: httpx.Client | None = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries, http_client)
-
-    def _make_executor(self, http_client: object) -> None:
-        self._executor: Executor
-        if http_client is not None:
-            self._check_http_client(http_client, httpx.Client)
-            self._executor = HttpxExecutor(
-                cast("httpx.Client", http_client), self._headers, owned=False
-            )
-        elif self._wants_httpx():
-            http = httpx.Client(**self._httpx_settings())
-            self._executor = HttpxExecutor(http, self._headers, owned=True)
-        else:
-            from ._pool import PoolExecutor  # httpcore: imported when first needed
-
-            self._executor = PoolExecutor(self._base_url, self._headers, **self._pool_settings())
+        super().__init__(
+            api_key, base_url, timeout, max_retries, max_connections, max_response_size
+        )
+        self._transport_name = transport
+        self._transport = sync_transport(transport, http_client, self._settings)
+        self._user_client = http_client is not None
 
     def with_options(
         self,
@@ -99,16 +107,12 @@ class Client(BaseClient):
         return copy
 
     def close(self) -> None:
-        """Close the connection pool (unless it was passed in as ``http_client``).
+        """Close the client's connections (never those of an ``http_client`` you passed).
 
-        On ``AsyncClient``, call it in the event loop the client was used in.
-        Once that loop has ended there is nothing left to close: ``asyncio.run``,
-        ``anyio.run`` and ``trio.run`` close the client's connections as they
-        finish. Called from another loop while its own is still open, it raises
-        ``RuntimeError``.
+        A copy made by :meth:`with_options` leaves them open: close the original.
         """
-        if self._owns_executor:
-            self._executor.close()
+        if self._owns_transport:
+            self._transport.close()
 
     def __enter__(self: Self) -> Self:
         return self
@@ -201,9 +205,10 @@ class Client(BaseClient):
         ``destination`` is a file path, or an existing directory to save into
         under the URL's file name. The file appears only once complete. Returns
         the path written. Raises :class:`InvalidRequestError` for a non-https URL
-        or a missing directory, :class:`NotPermittedError` for an expired link.
+        (or a plain-http one from a client whose API is https), a hostile URL, or
+        a missing directory; :class:`NotPermittedError` for an expired link.
         """
-        call = _endpoints.download(signed_url)
+        call = _endpoints.download(signed_url, allow_http=self._allow_http_files)
         sink = FileSink(destination, call.url or "")
         try:
             self._run(call, sink)
@@ -227,10 +232,12 @@ class Client(BaseClient):
         """
         calls = _bulk.all_calls(ticket_ids, user_id)
         limit = _bulk.check_concurrency(concurrency)
-        # With the SDK's own connections (no http_client, no proxy) the requests run
-        # on an asyncio loop in a worker thread, over connections of their own closed
-        # on return: a thread per request in flight spends its time switching threads.
-        if min(limit, len(calls)) > 1 and self._executor_is_own_pool():
+        # With the SDK's own connections (no http_client) the requests run on an
+        # asyncio loop in a worker thread, over connections of their own closed on
+        # return: a thread per request in flight spends its time switching threads.
+        if self._transport.is_closed:
+            raise UsageError("the client is closed: create a new one")
+        if min(limit, len(calls)) > 1 and not self._user_client:
             return self._fetch_on_own_loop(calls, limit)
         results: list[SignedURL | None] = [None] * len(calls)
         failures: list[TicketPulseError] = []
@@ -256,14 +263,6 @@ class Client(BaseClient):
             raise failures[0]
         return cast("list[SignedURL]", results)
 
-    def _executor_is_own_pool(self) -> bool:
-        from ._pool import PoolExecutor
-
-        executor = self._executor
-        if isinstance(executor, PoolExecutor) and executor.is_closed:
-            raise RuntimeError("the client is closed: create a new one")
-        return isinstance(executor, PoolExecutor)
-
     def _fetch_on_own_loop(self, calls: list[Call[SignedURL]], limit: int) -> list[SignedURL]:
         """``AsyncClient``'s bulk fetch with these settings, on a new loop in a worker thread.
 
@@ -277,11 +276,18 @@ class Client(BaseClient):
         from ._async_client import AsyncClient, fetch_all
 
         key, base_url, timeout = self._key.value, self._base_url, self._timeout
-        max_retries = self._policy.max_retries
+        max_retries, settings = self._policy.max_retries, self._settings
+        transport = self._transport_name
 
         async def fetch() -> list[SignedURL]:
             async with AsyncClient(
-                key, base_url=base_url, timeout=timeout, max_retries=max_retries
+                key,
+                base_url=base_url,
+                timeout=timeout,
+                max_retries=max_retries,
+                max_connections=settings.max_connections,
+                max_response_size=settings.max_response_size,
+                transport=transport,
             ) as twin:
                 run = twin._run  # pyright: ignore[reportPrivateUsage]
                 return await fetch_all(run, calls, limit)
@@ -396,12 +402,13 @@ class Client(BaseClient):
 
     def _run(self, call: Call[T], sink: FileSink | None = None) -> T:
         url, shown = self._urls(call)
-        steps = attempts(call, self._policy, method=call.method, url=shown, scrub=self._scrub)
+        scrub = self._scrub_for(call)
+        steps = attempts(call, self._policy, method=call.method, url=shown, scrub=scrub)
         step = next(steps)
         while True:
             outcome: Answer | Failure | None = None
             if step is None:
-                outcome = self._executor.send(call, url, self._timeout, sink, self._scrub)
+                outcome = self._transport.send(call, url, self._timeout, sink, scrub)
             else:
                 sleep(step)
             try:

@@ -7,6 +7,7 @@ clients only send it. Nothing here performs I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -253,8 +254,17 @@ def _read_raw(body: bytes) -> bytes:
     return body
 
 
-def download(signed_url: SignedURL | str) -> Call[bytes]:
-    """GET on a signed file URL (no key is added: the URL carries its own secret)."""
+_SENDABLE_URL = re.compile(r"[!-~]+")  # visible ASCII: what a request line can carry
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def download(signed_url: SignedURL | str, *, allow_http: bool = False) -> Call[bytes]:
+    """GET on a signed file URL (no key is added: the URL carries its own secret).
+
+    ``allow_http``: plain http is allowed (for loopback hosts only), as when the
+    client's own API is the sandbox on loopback. Otherwise the URL must be https:
+    an https client never fetches ``http://`` anything, whatever the API answered.
+    """
     url = signed_url.url if isinstance(signed_url, SignedURL) else signed_url
     if not isinstance(url, str):
         raise InvalidRequestError(
@@ -262,16 +272,32 @@ def download(signed_url: SignedURL | str) -> Call[bytes]:
         )
     if check.optional_text("signed_url", url) is None or not url:
         raise InvalidRequestError("signed_url must not be empty")
+    if _SENDABLE_URL.fullmatch(url) is None:
+        raise InvalidRequestError(
+            "signed_url has characters a URL cannot carry (spaces, non-ASCII, control characters)"
+        )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port out of range
         host = parts.hostname
     except ValueError as exc:
         raise InvalidRequestError(f"signed_url is not a valid URL: {exc}") from None
-    if parts.scheme == "http" and not is_loopback(host):
-        raise InvalidRequestError("signed_url must be https (plain http only for loopback hosts)")
     if parts.scheme not in ("https", "http") or not host:
         raise InvalidRequestError("signed_url must be an absolute https URL")
+    if parts.scheme == "http" and not (allow_http and is_loopback(host)):
+        raise InvalidRequestError(
+            "signed_url must be https (plain http only for loopback hosts, and only when "
+            "the client's own base_url is one)"
+        )
     if parts.username or parts.password:
         raise InvalidRequestError("signed_url must not contain credentials")
+    if not _valid_host(host):
+        raise InvalidRequestError("signed_url's host is not a valid host name")
     return Call("GET", parts.path, _read_raw, url=url)
+
+
+def _valid_host(host: str) -> bool:
+    if ":" in host:  # an IPv6 literal (urlsplit took it from between brackets)
+        return all(c in "0123456789abcdefABCDEF:." for c in host)
+    labels = host.rstrip(".").split(".")
+    return len(host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)

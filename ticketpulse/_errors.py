@@ -23,6 +23,7 @@ __all__ = [
     "ServerError",
     "TicketPulseError",
     "UnexpectedResponseError",
+    "UsageError",
     "status_error",
 ]
 
@@ -37,6 +38,11 @@ class ConfigurationError(TicketPulseError, ValueError):
 
 class InvalidRequestError(TicketPulseError, ValueError):
     """An argument is invalid. Raised before anything is sent."""
+
+
+class UsageError(TicketPulseError, RuntimeError):
+    """The client cannot serve this call as used: it is closed, or it belongs to
+    another event loop. The message says what to do instead."""
 
 
 class _CallError(TicketPulseError):

@@ -18,6 +18,7 @@ __all__ = ["FileSink"]
 
 _O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 _SUFFIXES = {"image/png": ".png", "application/pdf": ".pdf"}
+_MAX_NAME = 120
 
 
 class FileSink:
@@ -53,14 +54,33 @@ class FileSink:
         # Not tempfile.mkstemp: its 0600 mode would survive the rename. 0666
         # here lets the user's umask decide, as for any file they write.
         path = self._directory / f".ticketpulse-{os.urandom(8).hex()}.part"
-        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
+        try:
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
+        except OSError as exc:
+            raise InvalidRequestError(
+                f"cannot write into {self._directory}: {exc.strerror or exc}"
+            ) from None
         self._temp = path
         self._file = os.fdopen(handle, "wb")
         return self
 
     def write(self, chunk: bytes) -> None:
         assert self._file is not None
-        self._file.write(chunk)
+        try:
+            self._file.write(chunk)
+        except OSError as exc:
+            raise InvalidRequestError(f"cannot write the download: {exc.strerror or exc}") from None
+
+    def close(self) -> None:
+        """The file is complete: close it (commit() then gives it its name)."""
+        if self._file is not None:
+            file, self._file = self._file, None
+            try:
+                file.close()
+            except OSError as exc:
+                raise InvalidRequestError(
+                    f"cannot write the download: {exc.strerror or exc}"
+                ) from None
 
     def __enter__(self) -> FileSink:
         return self
@@ -82,7 +102,10 @@ class FileSink:
         if self._temp is None:
             raise RuntimeError("nothing was downloaded")
         target = self._target()
-        os.replace(self._temp, target)
+        try:
+            os.replace(self._temp, target)
+        except OSError as exc:
+            raise InvalidRequestError(f"cannot save the download as {target}: {exc.strerror or exc}") from None
         self._temp = None
         return target
 
@@ -108,5 +131,12 @@ def _name_from_url(url: str) -> str:
     # Only the last segment, decoded, stripped of anything that could escape
     # the directory.
     segment = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-    name = "".join(c for c in segment if c.isalnum() or c in "._-").lstrip(".")
+    name = "".join(c for c in segment if c.isascii() and (c.isalnum() or c in "._-"))
+    name = name.lstrip(".")
+    if len(name) > _MAX_NAME:  # file systems allow 255 bytes: keep the suffix, cut the stem
+        stem, dot, suffix = name.rpartition(".")
+        if dot and 0 < len(suffix) <= 8:
+            name = stem[: _MAX_NAME - len(suffix) - 1] + "." + suffix
+        else:
+            name = name[:_MAX_NAME]
     return name or "download"

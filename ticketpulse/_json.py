@@ -37,6 +37,8 @@ def loads(body: bytes | str) -> Any:
         return _decoder.decode(text)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
+    except ArithmeticError:  # decimal.InvalidOperation: an exponent beyond Decimal's range
+        raise ValueError("a number out of range") from None
 
 
 def dumps(value: Any) -> bytes:

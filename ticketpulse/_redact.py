@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
+import weakref
+from typing import Any
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
-__all__ = ["REDACTED", "install_log_filter", "redact"]
+__all__ = ["REDACTED", "Secret", "install_log_filter", "redact", "secret_of"]
 
 REDACTED = "***"
 
@@ -29,6 +32,58 @@ def redact(text: str) -> str:
     return _SECRET_PARAM.sub(r"\g<1>" + REDACTED, text)
 
 
+class Secret:
+    """Holds a key or a signed URL's secret so that no repr, ``vars()`` dump or
+    pickle can show it; every live one is also hidden from every log record."""
+
+    __slots__ = ("__weakref__", "_forms", "quoted", "value")
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        self.quoted = quote(value, safe="")  # as it goes into the query string
+        # What a server may echo: the value raw, percent-encoded (either case), or
+        # form-encoded. Longest first, so no form is left half-replaced.
+        forms = {value, self.quoted, self.quoted.lower(), quote_plus(value)}
+        self._forms = sorted((f for f in forms if len(f) >= 4), key=len, reverse=True)
+        _LIVE.add(self)
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every form of this secret replaced by ``***``."""
+        for form in self._forms:
+            if form in text:
+                text = text.replace(form, REDACTED)
+        return text
+
+    def __repr__(self) -> str:
+        return f"'{REDACTED}'"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a secret cannot be pickled")
+
+
+_LIVE: weakref.WeakSet[Secret] = weakref.WeakSet()
+
+
+def secret_of(url: str) -> Secret | None:
+    """The ``secret`` query value of a signed URL, held as a :class:`Secret`."""
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return None
+    for name, value in parse_qsl(query):
+        if name.lower() == "secret" and len(value) >= 4:
+            return Secret(value)
+    return None
+
+
+def scrub_live(text: str) -> str:
+    """``text`` with ``key=``/``secret=`` values and every live secret hidden."""
+    text = redact(text)
+    for secret in list(_LIVE):
+        text = secret.scrub(text)
+    return text
+
+
 class _RedactingFilter(logging.Filter):
     """Redacts URLs in records of the HTTP libraries' loggers.
 
@@ -39,7 +94,7 @@ class _RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
+            record.msg = scrub_live(record.msg)
         if record.args:
             if isinstance(record.args, tuple):
                 record.args = tuple(_redact_arg(a) for a in record.args)
@@ -54,16 +109,41 @@ def _redact_arg(value: object) -> object:
     if value is None or isinstance(value, bool):
         return value
     text = str(value)
-    cleaned = redact(text)
+    cleaned = scrub_live(text)
     return value if cleaned == text else cleaned
 
 
 _FILTER = _RedactingFilter("ticketpulse.redact")
 
 
+# A logger's filters do not apply to records its children create (they reach the
+# parent's handlers, not its filters), so every logger that creates records is
+# named: httpcore logs raw answer heads (a redirect's Location) at DEBUG.
+LOGGERS = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+    "hpack",
+    "hpack.hpack",
+    "hpack.table",
+    "h2",
+    "h2.connection",
+    "aiohttp",
+    "aiohttp.client",
+    "aiohttp.access",
+    "aiohttp.internal",
+    "aiohttp.server",
+    "ticketpulse",
+)
+
+
 def install_log_filter() -> None:
-    """Attach the redacting filter to the loggers that may print request URLs."""
-    for name in ("httpx", "httpcore", "hpack", "aiohttp.client", "aiohttp.access", "ticketpulse"):
+    """Attach the redacting filter to the loggers that may print URLs or heads."""
+    for name in LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)

@@ -1,4 +1,4 @@
-"""An httpcore network backend on asyncio's own transports, for the default async client.
+"""An httpcore network backend on asyncio's own transports, for the httpx-family transport.
 
 httpcore does the HTTP (h11 framing, keep-alive, pooling); on asyncio its
 default backend reaches the socket through anyio, which wraps every read and
@@ -19,9 +19,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, cast
 
 import httpcore
-from httpcore._utils import is_socket_readable
-
 from ._reads import read_buffer
+from ._shared import readable_now
 
 __all__ = ["AsyncioBackend"]
 
@@ -241,7 +240,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             protocol = self._protocol
             if protocol.buffer or protocol.eof or transport.is_closing():
                 return True
-            return is_socket_readable(transport.get_extra_info("socket"))
+            return readable_now(transport.get_extra_info("socket"))
         return None
 
 

@@ -1,0 +1,444 @@
+"""The builtin transport on asyncio: the SDK's HTTP/1.1 (``_http11``) on asyncio protocols.
+
+No request or response objects, no per-operation cancel scopes: each answer is
+parsed in the callback that receives its bytes, which makes it a few times
+cheaper per request than aiohttp and an order of magnitude cheaper than httpx.
+asyncio only (uvloop too); ``AsyncClient(transport="builtin")`` refuses trio.
+"""
+
+# ruff: noqa: ASYNC109 - a timeout here arms one timer per connection (moved on
+# while bytes come), cheaper than a cancel scope per read on this hot path.
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from typing import Any, cast
+
+import httpx
+
+from .._core import Answer, Call, Failure
+from .._errors import UsageError
+from .._files import FileSink
+from ._http11 import END, NEED_DATA, Head, ProtocolError, ResponseParser
+from ._origin import Origin, RequestHead
+from ._reads import read_buffer
+from ._shared import (
+    BodyReader,
+    ConnectError,
+    ConnectTimeout,
+    PoolTimeout,
+    ReadError,
+    ReadTimeout,
+    RemoteProtocolError,
+    Settings,
+    TransportError,
+    WriteTimeout,
+    attempt_deadline,
+    failure,
+    fork_generation,
+    readable_now,
+    require_asyncio,
+)
+
+__all__ = ["AsyncioTransport"]
+
+
+class _Exchange:
+    """One request's answer as it arrives."""
+
+    __slots__ = ("deadline", "error", "last_read", "reader", "status", "waiter")
+
+    def __init__(
+        self, waiter: asyncio.Future[None], reader: BodyReader, now: float, deadline: float | None
+    ) -> None:
+        self.waiter = waiter  # resolved at the end of the answer, or failed
+        self.reader = reader
+        self.last_read = now  # for the read timeout: the time since bytes last came
+        self.deadline = deadline
+        self.error: BaseException | None = None
+        self.status = 0
+
+
+class _Connection(asyncio.BufferedProtocol):
+    """One keep-alive connection; parses each answer as its bytes arrive.
+
+    Reads land in the thread's shared read buffer (see ``_reads``).
+    """
+
+    def __init__(self, pool: _Pool, origin: Origin, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.pool = pool
+        self.origin = origin
+        self.transport: asyncio.Transport | None = None
+        self.closed = False  # lost, or cannot carry another request: never reused
+        self.idle_since = 0.0
+        self.parser = ResponseParser()
+        self.headers: dict[str, str] = {}
+        self._exchange: _Exchange | None = None
+        self._writable: asyncio.Future[None] | None = None
+        self._read_timeout: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    # -- asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # Not an isinstance check: uvloop's transports do not subclass asyncio's.
+        self.transport = cast("asyncio.Transport", transport)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return read_buffer()
+
+    def buffer_updated(self, nbytes: int) -> None:
+        exchange = self._exchange
+        if exchange is None:
+            # Bytes while idle (SPEC §9): they would be read as the next answer.
+            self.closed = True
+            self._abort()
+            return
+        exchange.last_read = self._loop.time()
+        try:
+            self.parser.feed(read_buffer()[:nbytes])
+            self._pump(exchange)
+        except ProtocolError as exc:
+            self._fail(RemoteProtocolError(str(exc)))
+        except Exception as exc:  # noqa: BLE001 - the body reader's: raised in send()
+            self._fail(exc)
+
+    def eof_received(self) -> bool | None:
+        self.closed = True
+        exchange = self._exchange
+        if exchange is not None:
+            try:
+                self.parser.feed_eof()
+                self._pump(exchange)
+            except ProtocolError as exc:
+                self._fail(RemoteProtocolError(str(exc)))
+            except Exception as exc:  # noqa: BLE001 - the body reader's: raised in send()
+                self._fail(exc)
+        return None  # let the transport close itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._exchange is not None:
+            self._fail(
+                ReadError(f"the connection broke: {exc}")
+                if exc
+                else RemoteProtocolError("the server closed the connection before answering")
+            )
+        writable, self._writable = self._writable, None
+        if writable is not None and not writable.done():
+            writable.set_result(None)
+        self.pool.lost(self)
+
+    def pause_writing(self) -> None:
+        if self._writable is None:
+            self._writable = self._loop.create_future()
+
+    def resume_writing(self) -> None:
+        writable, self._writable = self._writable, None
+        if writable is not None and not writable.done():
+            writable.set_result(None)
+
+    # -- requests
+
+    def start(
+        self,
+        request: bytes,
+        method: str,
+        reader: BodyReader,
+        read_timeout: float | None,
+        deadline: float | None,
+    ) -> _Exchange:
+        """Send ``request``; its answer arrives in the returned exchange.
+
+        The exchange fails with :class:`ReadTimeout` once ``read_timeout``
+        seconds pass without a byte of the answer, or at ``deadline``.
+        """
+        assert self.transport is not None
+        loop = self._loop
+        now = loop.time()
+        self.parser.start(method)
+        self._exchange = exchange = _Exchange(loop.create_future(), reader, now, deadline)
+        self._read_timeout = read_timeout
+        if self._timer is None and (read_timeout is not None or deadline is not None):
+            self._timer = loop.call_at(self._due(exchange), self._check_quiet)
+        self.transport.write(request)
+        return exchange
+
+    def _due(self, exchange: _Exchange) -> float:
+        timeout = self._read_timeout
+        quiet = float("inf") if timeout is None else exchange.last_read + timeout
+        return quiet if exchange.deadline is None else min(quiet, exchange.deadline)
+
+    def _check_quiet(self) -> None:
+        # One timer per connection, not per request: it stays armed across
+        # exchanges and is moved on when bytes came meanwhile.
+        self._timer = None
+        exchange = self._exchange
+        if exchange is None:
+            return
+        now = self._loop.time()
+        if exchange.deadline is not None and now >= exchange.deadline:
+            self._fail(ReadTimeout("the answer took longer than the attempt's deadline"))
+            return
+        due = self._due(exchange)
+        if now >= due:
+            self._fail(ReadTimeout("the server did not answer in time"))
+        elif due != float("inf"):
+            self._timer = self._loop.call_at(due, self._check_quiet)
+
+    def _pump(self, exchange: _Exchange) -> None:
+        parser = self.parser
+        while True:
+            event = parser.next_event()
+            if event is NEED_DATA:
+                return
+            if event is END:
+                self._exchange = None
+                if not parser.reusable:
+                    self.closed = True
+                if not exchange.waiter.done():
+                    exchange.waiter.set_result(None)
+                return
+            if isinstance(event, Head):
+                exchange.status = event.status
+                self.headers = event.headers
+                exchange.reader.start(event.status, event.headers)
+            else:
+                exchange.reader.feed(cast("bytes", event))
+
+    async def drained(self, timeout: float | None) -> None:
+        """Wait until the request has left the buffer, if the transport said to."""
+        writable = self._writable
+        if writable is not None:
+            try:
+                async with asyncio.timeout(timeout):
+                    await writable
+            except TimeoutError:
+                raise WriteTimeout("the request could not be written in time") from None
+
+    def has_pending_input(self) -> bool:
+        """Whether an idle connection's socket has bytes or an end the loop has not read."""
+        transport = self.transport
+        return transport is None or readable_now(transport.get_extra_info("socket"))
+
+    def abort(self) -> None:
+        """Drop the connection: its state is unknown (a cancelled or failed exchange)."""
+        self.closed = True
+        self._exchange = None
+        self._abort()
+
+    def _abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _fail(self, exc: BaseException) -> None:
+        exchange, self._exchange = self._exchange, None
+        self.closed = True
+        self._abort()
+        if exchange is not None:
+            exchange.error = exc
+            if not exchange.waiter.done():
+                exchange.waiter.set_exception(exc)
+
+
+async def _wait_for_pool(future: asyncio.Future[None], timeout: float | None) -> None:
+    """Await a turn at the pool; :class:`PoolTimeout` after ``timeout`` seconds."""
+    try:
+        async with asyncio.timeout(timeout):
+            await future
+    except TimeoutError:
+        raise PoolTimeout("no connection came free in time") from None
+
+
+class _Pool:
+    """Keep-alive connections by origin, at most ``limit`` open at once."""
+
+    def __init__(self, limit: int, keepalive_expiry: float, ssl_context: Any) -> None:
+        self._limit = limit
+        self._ssl_context = ssl_context
+        self._expiry = keepalive_expiry
+        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._open: set[_Connection] = set()
+        self._connecting = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._generation = fork_generation()
+        self._orphans: list[object] = []
+
+    def _check_fork(self) -> None:
+        if self._generation != fork_generation():
+            # A child after fork(): the parent's connections are the parent's. Kept
+            # referenced, never closed (closing could end the parent's TLS sessions).
+            self._orphans.append((self._open, self._idle))
+            self._open, self._idle, self._connecting = set(), {}, 0
+            self._waiters = deque()
+            self._generation = fork_generation()
+
+    async def acquire(self, origin: Origin, timeout: httpx.Timeout) -> _Connection:
+        """A connection to ``origin``: an idle one, a new one, or the next one freed.
+
+        An idle connection's socket is checked first (a system call): the server
+        may have closed it, or sent bytes nobody asked for, in the instant before.
+        """
+        self._check_fork()
+        loop = asyncio.get_running_loop()
+        while True:
+            idle = self._idle.get(origin.key)
+            now = loop.time()
+            while idle:
+                connection = idle.pop()  # the most recently used: the warmest
+                if (
+                    not connection.closed
+                    and now - connection.idle_since < self._expiry
+                    and not connection.has_pending_input()
+                ):
+                    return connection
+                self._drop(connection)
+            if len(self._open) + self._connecting >= self._limit:
+                self._drop_oldest_idle()
+            if len(self._open) + self._connecting < self._limit:
+                return await self._connect(origin, timeout)
+            waiter = loop.create_future()
+            self._waiters.append(waiter)
+            try:
+                await _wait_for_pool(waiter, timeout.pool)
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake()  # pass on the turn this waiter was given
+                raise
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+
+    async def _connect(self, origin: Origin, timeout: httpx.Timeout) -> _Connection:
+        loop = asyncio.get_running_loop()
+        self._connecting += 1
+        try:
+            async with asyncio.timeout(timeout.connect):
+                _, connection = await loop.create_connection(
+                    lambda: _Connection(self, origin, loop),
+                    origin.host,
+                    origin.port,
+                    ssl=self._ssl_context if origin.tls else None,
+                    server_hostname=origin.host if origin.tls else None,
+                )
+        except TimeoutError:
+            raise ConnectTimeout(f"connecting to {origin.host}:{origin.port} timed out") from None
+        except (OSError, ValueError) as exc:  # refused, unreachable, DNS, TLS, a bad host
+            raise ConnectError(str(exc) or type(exc).__name__) from None
+        finally:
+            self._connecting -= 1
+            self._wake()
+        self._open.add(connection)
+        return connection
+
+    def release(self, connection: _Connection) -> None:
+        """Back to the pool after a complete answer, or closed if it cannot be reused."""
+        if connection.closed or connection not in self._open:
+            self._drop(connection)
+        else:
+            connection.idle_since = asyncio.get_running_loop().time()
+            self._idle.setdefault(connection.origin.key, []).append(connection)
+        self._wake()
+
+    def discard(self, connection: _Connection) -> None:
+        """Abort a connection left in an unknown state (cancelled, failed)."""
+        connection.abort()
+        self._drop(connection)
+        self._wake()
+
+    def lost(self, connection: _Connection) -> None:
+        """The connection ended (the server closed it, or it was dropped)."""
+        if connection in self._open:
+            self._open.discard(connection)
+            idle = self._idle.get(connection.origin.key)
+            if idle and connection in idle:
+                idle.remove(connection)
+            self._wake()
+
+    def _drop(self, connection: _Connection) -> None:
+        self._open.discard(connection)
+        if connection.transport is not None and not connection.transport.is_closing():
+            connection.transport.close()
+
+    def _drop_oldest_idle(self) -> None:
+        oldest: _Connection | None = None
+        for idle in self._idle.values():
+            if idle and (oldest is None or idle[0].idle_since < oldest.idle_since):
+                oldest = idle[0]
+        if oldest is not None:
+            self._idle[oldest.origin.key].remove(oldest)
+            self._drop(oldest)
+
+    def _wake(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def aclose(self) -> None:
+        self._check_fork()
+        connections = list(self._open)
+        self._open.clear()
+        self._idle.clear()
+        for connection in connections:
+            connection.abort()  # idle ones have nothing to lose; busy ones are cut off
+        if connections:  # one turn: the transports close their sockets in a callback
+            await asyncio.sleep(0)
+
+
+class AsyncioTransport:
+    """Sends calls over the SDK's own HTTP/1.1 connections on asyncio."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._requests = RequestHead(settings.base_url, settings.headers)
+        self._limit = settings.max_response_size
+        self._pool = _Pool(
+            settings.max_connections, settings.keepalive_expiry, settings.ssl_context
+        )
+        self.is_closed = False
+
+    async def send(
+        self,
+        call: Call[Any],
+        url: str,
+        timeout: httpx.Timeout,
+        sink: FileSink | None,
+        scrub: Callable[[str], str],
+    ) -> Answer | Failure:
+        if self.is_closed:
+            raise UsageError("the client is closed: create a new one")
+        require_asyncio("transport='builtin'")
+        total = attempt_deadline(timeout)
+        loop = asyncio.get_running_loop()
+        deadline = None if total is None else loop.time() + total
+        try:
+            origin, request = self._requests.build(call, url)
+            connection = await self._pool.acquire(origin, timeout)
+        except TransportError as exc:
+            return failure(exc, scrub)
+        reader = BodyReader(sink, self._limit)
+        try:
+            exchange = connection.start(request, call.method, reader, timeout.read, deadline)
+            await connection.drained(timeout.write)
+            await exchange.waiter
+            answer = Answer(exchange.status, reader.finish(), connection.headers)
+        except TransportError as exc:
+            reader.abort()
+            self._pool.discard(connection)
+            return failure(exc, scrub)
+        except BaseException:  # cancelled (the answer may still be on its way), a disk error
+            reader.abort()
+            self._pool.discard(connection)
+            raise
+        self._pool.release(connection)
+        return answer
+
+    async def aclose(self) -> None:
+        self.is_closed = True
+        await self._pool.aclose()

@@ -1,0 +1,448 @@
+"""The SDK's own HTTP/1.1, sans I/O: a request is bytes out, an answer is events in.
+
+Nothing here touches a socket. A driver (``_asyncio``, ``_blocking``) writes
+what :func:`request_bytes` returns, feeds what it reads to a
+:class:`ResponseParser` and pulls events from it, as httpcore drives h11. The
+httpx-family transport runs the same parser beside httpcore (``_guard``) to
+find where each answer ends.
+
+It reads what the SDK asks for and no more: one answer per request, framed by
+Content-Length, chunked coding or the connection's end (RFC 9112 §6.3), no
+upgrades, no content codings. Anything else is a :class:`ProtocolError`, and
+the connection is never reused after one. Every limit is a named constant with
+its precedent.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Final, NamedTuple
+
+__all__ = [
+    "END",
+    "MAX_CHUNK_LINE",
+    "MAX_HEAD",
+    "MAX_INTERIM",
+    "MAX_TRAILERS",
+    "NEED_DATA",
+    "Head",
+    "LimitError",
+    "ProtocolError",
+    "ResponseParser",
+    "State",
+    "request_bytes",
+]
+
+MAX_HEAD: Final = 64 * 1024
+"""Status line and header section of one answer. h11 allows 16 KiB
+(``DEFAULT_MAX_INCOMPLETE_EVENT_SIZE``), httpcore raises that to 100 KiB,
+llhttp (Node) 16 KiB, nginx 4 x 8 KiB; the API's heads are a few hundred bytes."""
+
+MAX_CHUNK_LINE: Final = 4 * 1024
+"""A chunk-size line with its extensions (RFC 9112 §7.1.1); llhttp and h11 bound
+it by their header limit."""
+
+MAX_TRAILERS: Final = 16 * 1024
+"""The trailer section after the last chunk (RFC 9112 §7.1.2), as h11 bounds it."""
+
+MAX_INTERIM: Final = 16
+"""Interim (1xx) answers before the final one. RFC 9110 §15.2 obliges a client to
+parse "one or more"; the SDK never sends ``Expect``, so more than a few is a
+server stalling the call."""
+
+_MAX_LENGTH_DIGITS: Final = 18  # below 2**63: every Content-Length fits an int64
+
+
+class ProtocolError(Exception):
+    """The server broke HTTP/1.1 (the message names the rule): the connection is dropped."""
+
+
+class LimitError(ProtocolError):
+    """The answer went past one of this module's limits, or the caller's body cap."""
+
+
+class State(enum.Enum):
+    """Where the parser is in the exchange (h11 names its states the same way)."""
+
+    IDLE = "idle"
+    """No request outstanding: any byte now is unsolicited (SPEC §9)."""
+    HEAD = "head"
+    """Waiting for the status line and header section (1xx answers included)."""
+    BODY = "body"
+    """Reading a Content-Length body (RFC 9112 §6.3 item 6)."""
+    CHUNK_SIZE = "chunk size"
+    """Waiting for a chunk-size line (RFC 9112 §7.1)."""
+    CHUNK_DATA = "chunk data"
+    """Reading a chunk's data."""
+    CHUNK_END = "chunk end"
+    """Waiting for the CRLF that ends a chunk's data."""
+    TRAILERS = "trailers"
+    """Reading the trailer section after the last chunk (RFC 9112 §7.1.2)."""
+    UNTIL_CLOSE = "until close"
+    """A body delimited by the connection's end (RFC 9112 §6.3 item 8)."""
+    DONE = "done"
+    """The answer ended exactly at its framing boundary."""
+    BROKEN = "broken"
+    """A protocol error was raised: nothing more is read from this connection."""
+
+
+class Head(NamedTuple):
+    """The head of the final answer: status, headers (names lower-cased), and
+    whether the connection may carry another request afterwards."""
+
+    status: int
+    headers: dict[str, str]
+    keep_alive: bool
+
+
+class _End(enum.Enum):
+    END = "end"
+    NEED_DATA = "need data"
+
+
+END: Final = _End.END
+"""Event: the answer is complete."""
+NEED_DATA: Final = _End.NEED_DATA
+"""Event: feed more bytes (or :meth:`ResponseParser.feed_eof`)."""
+
+Event = Head | bytes | _End
+
+# RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ].
+# Only HTTP/1.0 and 1.1 answers are read; the reason phrase is ignored.
+_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([1-9][0-9]{2})(?: [\t !-~\x80-\xff]*)?")
+# RFC 9110 §5.1 / §5.5: field-name is a token; a field value has no CR, LF or NUL.
+# A line starting with SP or HTAB is obsolete line folding (RFC 9112 §5.2), which
+# a client may refuse; it does not match here.
+_FIELD = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([\t !-~\x80-\xff]*?)[ \t]*")
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,15}")
+_DIGITS = re.compile(r"[0-9]{1,18}")
+# A request target or Host header: visible ASCII only (RFC 9112 §3.2, RFC 3986).
+_TARGET = re.compile(r"[!-~]+")
+
+
+def request_bytes(
+    method: str, target: str, host: str, headers: str, body: bytes | None = None
+) -> bytes:
+    """A request on the wire (RFC 9112 §3): ``headers`` are ready ``Name: value\\r\\n`` lines.
+
+    Raises :class:`ValueError` for a target or host with characters that cannot
+    be sent as they are (a space, a control character, anything non-ASCII).
+    """
+    if _TARGET.fullmatch(target) is None or _TARGET.fullmatch(host) is None:
+        raise ValueError("the URL has characters that cannot be sent in a request line")
+    head = f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n{headers}"
+    if body is None:
+        return (head + "\r\n").encode("ascii")
+    head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    return head.encode("ascii") + body
+
+
+class ResponseParser:
+    """One connection's answers, one per request, as events (like h11's ``next_event``).
+
+    Call :meth:`start` when a request has been sent, :meth:`feed` with every
+    byte read and :meth:`feed_eof` at the connection's end, then take events
+    from :meth:`next_event`: one :class:`Head`, then body ``bytes`` (none kept
+    when ``keep_body`` is false: only counted), then :data:`END`. After
+    :data:`END`, :attr:`trailing_data` holds bytes that came after the answer
+    (which make the connection unusable), and :attr:`reusable` says whether
+    another request may be sent on it.
+
+    ``max_body`` caps the body (``None``: no cap); past it, :class:`LimitError`.
+    """
+
+    __slots__ = (
+        "_buffer",
+        "_method",
+        "_interim",
+        "_keep_body",
+        "_keep_alive",
+        "_remaining",
+        "_trailer_size",
+        "body_size",
+        "max_body",
+        "state",
+    )
+
+    def __init__(self, *, keep_body: bool = True, max_body: int | None = None) -> None:
+        self._buffer = bytearray()
+        self._keep_body = keep_body
+        self.max_body = max_body
+        self.state = State.IDLE
+        self._method = ""
+        self._keep_alive = True
+        self._remaining = 0
+        self._interim = 0
+        self._trailer_size = 0
+        self.body_size = 0
+
+    # -- the caller's side
+
+    def start(self, method: str) -> None:
+        """A request was sent: expect its answer. Raises ProtocolError if the
+        connection is not idle (an answer unread, or bytes nobody asked for)."""
+        if self.state is State.DONE:
+            if self._buffer or not self._keep_alive:
+                raise ProtocolError("the connection cannot carry another request")
+            self.state = State.IDLE
+        if self.state is not State.IDLE or self._buffer:
+            raise ProtocolError("the connection is not idle")
+        self.state = State.HEAD
+        self._method = method
+        self._keep_alive = True
+        self._interim = 0
+        self._trailer_size = 0
+        self.body_size = 0
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        """Bytes read from the connection."""
+        if self.state is State.BROKEN:
+            return
+        if self.state is State.IDLE:
+            # SPEC §9: no unsolicited bytes while idle; they would be read as the
+            # answer to the next request.
+            self.state = State.BROKEN
+            raise ProtocolError("the server sent bytes while no request was outstanding")
+        self._buffer += data
+
+    def feed_eof(self) -> None:
+        """The connection ended: completes a close-delimited body, else nothing."""
+        if self.state is State.UNTIL_CLOSE:
+            self._keep_alive = False
+            self.state = State.DONE
+        elif self.state is State.DONE:
+            self._keep_alive = False
+        elif self.state is State.IDLE:
+            self.state = State.BROKEN  # no error: nothing was asked
+        elif self.state is not State.BROKEN:
+            head_seen = self.state is not State.HEAD
+            self.state = State.BROKEN
+            raise ProtocolError(
+                "the server closed the connection before the end of its answer"
+                if head_seen
+                else "the server closed the connection without answering"
+            )
+
+    @property
+    def trailing_data(self) -> bytes:
+        """Bytes received after the end of the answer (normally none)."""
+        return bytes(self._buffer) if self.state is State.DONE else b""
+
+    @property
+    def reusable(self) -> bool:
+        """The answer ended at its framing boundary with nothing after it, and
+        neither side asked to close: the connection may carry another request."""
+        return self.state is State.DONE and self._keep_alive and not self._buffer
+
+    def next_event(self) -> Event:
+        """The next event; raises :class:`ProtocolError` for a broken answer."""
+        try:
+            return self._next_event()
+        except ProtocolError:
+            self.state = State.BROKEN
+            raise
+
+    # -- parsing
+
+    def _next_event(self) -> Event:
+        state = self.state
+        buffer = self._buffer
+        if state is State.HEAD:
+            return self._read_head()
+        if state is State.BODY:
+            if not buffer:
+                return NEED_DATA
+            count = min(self._remaining, len(buffer))
+            self._count(count)
+            self._remaining -= count
+            data = self._take(count)
+            if self._remaining == 0:
+                self.state = State.DONE
+            if self._keep_body:
+                return data
+            return END if self.state is State.DONE else NEED_DATA
+        if state in (State.CHUNK_SIZE, State.CHUNK_DATA, State.CHUNK_END, State.TRAILERS):
+            return self._read_chunked()
+        if state is State.UNTIL_CLOSE:
+            if not buffer:
+                return NEED_DATA
+            self._count(len(buffer))
+            data = self._take(len(buffer))
+            return data if self._keep_body else NEED_DATA
+        if state is State.DONE:
+            return END
+        if state is State.IDLE:
+            raise ProtocolError("no request is outstanding")
+        raise ProtocolError("the connection is broken")
+
+    def _count(self, count: int) -> None:
+        """Count body bytes against ``max_body``."""
+        self.body_size += count
+        if self.max_body is not None and self.body_size > self.max_body:
+            raise LimitError(f"the answer is larger than the {self.max_body:,}-byte limit")
+
+    def _take(self, count: int) -> bytes:
+        buffer = self._buffer
+        if not self._keep_body:
+            del buffer[:count]
+            return b""
+        if count == len(buffer):
+            data = bytes(buffer)
+            buffer.clear()
+            return data
+        data = bytes(buffer[:count])
+        del buffer[:count]
+        return data
+
+    def _read_head(self) -> Event:
+        while True:
+            buffer = self._buffer
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(buffer) > MAX_HEAD:
+                    raise LimitError(f"the answer's head is larger than {MAX_HEAD:,} bytes")
+                if b"\n\n" in buffer or b"\n\r\n" in buffer:
+                    # RFC 9112 §2.2 lets a recipient accept a bare LF; the SDK does
+                    # not, as h11 does not: a bare LF is how answers get split.
+                    raise ProtocolError("the answer's head has a line ending in a bare LF")
+                return NEED_DATA
+            if end > MAX_HEAD:
+                raise LimitError(f"the answer's head is larger than {MAX_HEAD:,} bytes")
+            head = bytes(buffer[:end])
+            del buffer[: end + 4]
+            lines = head.split(b"\r\n")
+            match = _STATUS_LINE.fullmatch(lines[0])
+            if match is None:
+                raise ProtocolError("the answer does not start with an HTTP/1.1 status line")
+            status = int(match[2])
+            headers = _fields(lines[1:])
+            if status < 200:
+                # RFC 9110 §15.2: interim answers precede the final one; 101 would
+                # switch protocols, which the SDK never asks for.
+                if status == 101:
+                    raise ProtocolError("the server switched protocols unasked")
+                self._interim += 1
+                if self._interim > MAX_INTERIM:
+                    raise LimitError(f"more than {MAX_INTERIM} interim (1xx) answers")
+                continue
+            return self._frame(match[1] == b"0", status, headers)
+
+    def _frame(self, http10: bool, status: int, headers: dict[str, str]) -> Head:
+        """Decide how the body is delimited: RFC 9112 §6.3, in its order."""
+        connection = headers.get("connection", "").lower()
+        keep_alive = "close" not in connection and (not http10 or "keep-alive" in connection)
+        encoding = headers.get("transfer-encoding")
+        length = headers.get("content-length")
+        if (
+            self._method == "HEAD"
+            or status in (204, 304)
+            or (self._method == "CONNECT" and status < 300)
+        ):
+            # §6.3 items 1 and 2: no body, whatever the headers say. Bytes after the
+            # head are not this answer's: they stay in the buffer as trailing data.
+            self.state = State.DONE
+        elif encoding is not None:
+            if length is not None:
+                # §6.3 item 3: "ought to be handled as an error" (request smuggling
+                # and response splitting use exactly this).
+                raise ProtocolError("the answer has both Transfer-Encoding and Content-Length")
+            codings = [c.strip().lower() for c in encoding.split(",")]
+            if codings != ["chunked"]:
+                # §6.3 item 4 would read a non-chunked coding until close; the SDK
+                # decodes no transfer coding but chunked.
+                raise ProtocolError(f"unsupported Transfer-Encoding: {encoding[:40]!r}")
+            self.state = State.CHUNK_SIZE
+        elif length is not None:
+            # §6.3 item 5: a list of identical values is one value; anything else
+            # (two lengths, a sign, a non-ASCII digit, 19 digits) is an error.
+            values = {v.strip() for v in length.split(",")}
+            if len(values) != 1:
+                raise ProtocolError("the answer has conflicting Content-Lengths")
+            (value,) = values
+            if _DIGITS.fullmatch(value) is None:
+                raise ProtocolError("the answer has an invalid Content-Length")
+            self._remaining = int(value)
+            if self.max_body is not None and self._remaining > self.max_body:
+                raise LimitError(f"the answer is larger than the {self.max_body:,}-byte limit")
+            self.state = State.BODY if self._remaining else State.DONE
+        else:
+            # §6.3 item 8: the body is whatever comes until the server closes (also
+            # for an HTTP/1.1 answer that did not say Connection: close).
+            self.state = State.UNTIL_CLOSE
+            keep_alive = False
+        self._keep_alive = keep_alive
+        return Head(status, headers, keep_alive)
+
+    def _read_chunked(self) -> Event:
+        buffer = self._buffer
+        while True:
+            state = self.state
+            if state is State.CHUNK_DATA:
+                if not buffer:
+                    return NEED_DATA
+                count = min(self._remaining, len(buffer))
+                self._count(count)
+                self._remaining -= count
+                data = self._take(count)
+                if self._remaining == 0:
+                    self.state = State.CHUNK_END
+                if self._keep_body:
+                    return data
+                continue
+            end = buffer.find(b"\r\n")
+            if state is State.TRAILERS:
+                limit = MAX_TRAILERS - self._trailer_size
+                if end < 0 and len(buffer) > limit or end > limit:
+                    raise LimitError(f"the trailer section is larger than {MAX_TRAILERS:,} bytes")
+            elif end < 0 and len(buffer) > MAX_CHUNK_LINE or end > MAX_CHUNK_LINE:
+                raise LimitError(f"a chunk line is longer than {MAX_CHUNK_LINE:,} bytes")
+            if end < 0:
+                if b"\n" in buffer:
+                    raise ProtocolError("a chunk line ends in a bare LF")
+                return NEED_DATA
+            line = bytes(buffer[:end])
+            del buffer[: end + 2]
+            if state is State.CHUNK_END:
+                if line:
+                    raise ProtocolError("a chunk is longer than its size line said")
+                self.state = State.CHUNK_SIZE
+            elif state is State.CHUNK_SIZE:
+                # RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF; the extensions are ignored.
+                size = line.split(b";", 1)[0].strip(b" \t")
+                if _HEX.fullmatch(size) is None:
+                    raise ProtocolError("a chunk has an invalid size")
+                self._remaining = int(size, 16)
+                if self._remaining == 0:
+                    self.state = State.TRAILERS
+                else:
+                    if self.max_body is not None and (
+                        self.body_size + self._remaining > self.max_body
+                    ):
+                        raise LimitError(
+                            f"the answer is larger than the {self.max_body:,}-byte limit"
+                        )
+                    self.state = State.CHUNK_DATA
+            else:  # trailers: ignored, but bounded; the empty line ends the message
+                self._trailer_size += len(line) + 2
+                if not line:
+                    self.state = State.DONE
+                    return END
+                if _FIELD.fullmatch(line) is None:
+                    raise ProtocolError("the answer has a malformed trailer field")
+
+
+def _fields(lines: list[bytes]) -> dict[str, str]:
+    """Header fields, names lower-cased; repeated fields joined with ", " (RFC 9110 §5.3)."""
+    headers: dict[str, str] = {}
+    for line in lines:
+        match = _FIELD.fullmatch(line)
+        if match is None:
+            if line[:1] in (b" ", b"\t"):
+                raise ProtocolError("the answer folds a header line (obsolete, RFC 9112 §5.2)")
+            raise ProtocolError("the answer has a malformed header line")
+        name = match[1].decode("ascii").lower()
+        value = match[2].decode("latin-1")
+        previous = headers.get(name)
+        headers[name] = value if previous is None else f"{previous}, {value}"
+    return headers
