@@ -747,6 +747,73 @@ def test_missing_required_id_names_its_path() -> None:
     assert str(caught.value) == "unexpected response: required field missing @ $[0].id"
 
 
+def _without_id(data: Any, where: tuple[Any, ...], null: bool) -> Any:
+    """``data`` with the id of the object at ``where`` removed, or null."""
+    target = data
+    for step in where:
+        target = target[step]
+    if null:
+        target["id"] = None
+    else:
+        del target["id"]
+    return data
+
+
+def _two_of_each() -> list[dict[str, Any]]:
+    """Two events, each with two ticket types and two sub-events of two ticket types."""
+    events = doc(EVENTS_BODY)
+    event = events[0]
+    event["tickets"].append({**event["tickets"][0], "id": 47})
+    child = event["children"][0]
+    child["tickets"].append({**child["tickets"][0], "id": 48})
+    event["children"].append({**copy.deepcopy(child), "id": 14})
+    events.append({**copy.deepcopy(event), "id": 15})
+    return events
+
+
+READ_NAMES = {read_events: "events", read_user_events: "user events", read_tickets: "tickets"}
+
+# Every model's id, at a position other than the first where it can be.
+ID_PATHS: list[tuple[Callable[[Any], Any], Callable[[], Any], tuple[Any, ...], str]] = [
+    (read_events, _two_of_each, (1,), "$[1].id"),
+    (read_events, _two_of_each, (0, "tickets", 1), "$[0].tickets[1].id"),
+    (read_events, _two_of_each, (1, "children", 1), "$[1].children[1].id"),
+    (
+        read_events,
+        _two_of_each,
+        (0, "children", 1, "tickets", 1),
+        "$[0].children[1].tickets[1].id",
+    ),
+    (read_user_events, lambda: [*doc(USER_EVENTS_BODY), *doc(USER_EVENTS_BODY)], (1,), "$[1].id"),
+    (read_tickets, lambda: [*one_ticket(), *one_ticket(id="b7c1d")], (1,), "$[1].id"),
+]
+
+
+@pytest.mark.parametrize("null", [False, True], ids=["missing", "null"])
+@pytest.mark.parametrize(
+    ("reader", "make", "where", "path"),
+    ID_PATHS,
+    ids=[f"{c[3]} of {READ_NAMES[c[0]]}" for c in ID_PATHS],
+)
+def test_object_without_its_id_is_unexpected_response_naming_the_path(
+    reader: Callable[[Any], Any],
+    make: Callable[[], Any],
+    where: tuple[Any, ...],
+    path: str,
+    null: bool,
+) -> None:
+    assert reader(make())  # readable with every id
+    data = _without_id(make(), where, null)
+
+    with pytest.raises(UnexpectedResponseError) as caught:
+        reader(data)
+
+    problem = "expected an integer, got null" if null else "required field missing"
+    if null and reader is read_tickets:
+        problem = "expected a string, got null"
+    assert str(caught.value) == f"unexpected response: {problem} @ {path}"
+
+
 @pytest.mark.parametrize(
     ("reader", "data", "path"),
     [

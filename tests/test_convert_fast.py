@@ -42,10 +42,13 @@ from ticketpulse._core import read_json
 
 from .test_convert import (
     EVENTS_BODY,
+    ID_PATHS,
     PERSONALIZATION_BODY,
+    READ_NAMES,
     TICKETS_BODY,
     USER_EVENTS_BODY,
     _paths,
+    _without_id,
     mutate,
 )
 
@@ -150,6 +153,39 @@ def test_endpoints_read_through_the_fast_path() -> None:
         read(b'[{"id": 1, "tickets": [{"id": 2, "price": "abc"}]}]')
     with pytest.raises(UnexpectedResponseError, match="not valid JSON"):
         read(b"[1.5,")
+
+
+# The type each reader of test_convert reads, and the endpoint's reader of it.
+_READERS: dict[Any, tuple[Any, Callable[[bytes], Any]]] = {
+    _convert.read_events: (list[Event], _endpoints.get_events().read),
+    _convert.read_user_events: (list[UserEvent], _endpoints.get_user_events(789).read),
+    _convert.read_tickets: (list[Ticket], _endpoints.get_event_tickets(12, user_id=789).read),
+}
+
+
+@pytest.mark.parametrize("null", [False, True], ids=["missing", "null"])
+@pytest.mark.parametrize(
+    ("reader", "make", "where", "path"),
+    ID_PATHS,
+    ids=[f"{c[3]} of {READ_NAMES[c[0]]}" for c in ID_PATHS],
+)
+def test_an_object_without_its_id_fails_the_same_through_the_fast_path(
+    reader: Callable[[Any], Any],
+    make: Callable[[], Any],
+    where: tuple[Any, ...],
+    path: str,
+    null: bool,
+) -> None:
+    cls, endpoint_read = _READERS[reader]
+    body = _json.dumps(_without_id(make(), where, null))
+
+    kind, message = check_equivalent(cls, body)
+
+    assert kind == "error"
+    assert message.endswith(f"@ {path}")
+    with pytest.raises(UnexpectedResponseError) as caught:
+        endpoint_read(body)
+    assert str(caught.value) == message
 
 
 def test_exact_decimals_survive_the_orjson_path() -> None:

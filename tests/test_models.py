@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import typing
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ from ticketpulse import (
     Event,
     InvalidRequestError,
     NewOrder,
+    NotFoundError,
     OrderItemType,
     OrderLine,
     PersonalizationResult,
@@ -24,8 +26,12 @@ from ticketpulse import (
     Ticket,
     TicketStatus,
     TicketType,
+    TicketURL,
+    TicketURLError,
+    TicketURLResult,
     UserEvent,
 )
+from ticketpulse._bulk import result_of
 
 # SPEC §3, field by field and in its order.
 SPEC_FIELDS: dict[type, tuple[str, ...]] = {
@@ -159,6 +165,19 @@ def test_attendee_fields_are_all_required() -> None:
 def test_models_compare_by_value_and_hash() -> None:
     assert Ticket(id="a3f9b", status=TicketStatus.ACTIVE) == Ticket(id="a3f9b", status=2)
     assert hash(UserEvent(id=12, name="x")) == hash(UserEvent(id=12, name="x"))
+
+
+@pytest.mark.parametrize(
+    ("model", "kind"),
+    [(Event, int), (TicketType, int), (SubEvent, int), (UserEvent, int), (Ticket, str)],
+    ids=lambda value: getattr(value, "__name__", str(value)),
+)
+def test_model_ids_are_required_and_not_optional(model: type, kind: type) -> None:
+    assert attrs.fields(model)[0].name == "id"
+    assert attrs.fields(model)[0].default is attrs.NOTHING
+    assert typing.get_type_hints(model)["id"] is kind
+    with pytest.raises(TypeError, match="id"):
+        model()
 
 
 # --- Enums -------------------------------------------------------------------
@@ -364,3 +383,92 @@ def test_signed_url_expiry_compares_instants_across_offsets() -> None:
 
     assert soon.expired is False
     assert gone.expired is True
+
+
+# --- Bulk results ------------------------------------------------------------
+
+SIGNED = SignedURL(QR_URL, NOW)
+
+
+def _failure() -> NotFoundError:
+    return NotFoundError("Ticket not found", status_code=404, method="GET", url="/users/get-ticket")
+
+
+def test_a_fetched_url_is_a_ticket_url() -> None:
+    result = result_of("a3f9b", SIGNED)
+
+    assert type(result) is TicketURL
+    assert isinstance(result, TicketURLResult)
+    assert result.ok is True
+    assert (result.ticket_id, result.url) == ("a3f9b", SIGNED)
+    assert result.unwrap() is SIGNED
+    assert result == TicketURL("a3f9b", SIGNED)
+
+
+def test_an_error_is_a_ticket_url_error() -> None:
+    error = _failure()
+    result = result_of("b7c1d", error)
+
+    assert type(result) is TicketURLError
+    assert isinstance(result, TicketURLResult)
+    assert result.ok is False
+    assert (result.ticket_id, result.error) == ("b7c1d", error)
+    with pytest.raises(NotFoundError) as caught:
+        result.unwrap()
+    assert caught.value is error
+
+
+def test_a_success_has_no_error_and_a_failure_no_url() -> None:
+    success = TicketURL("a3f9b", SIGNED)
+    failure = TicketURLError("b7c1d", _failure())
+
+    with pytest.raises(AttributeError, match="'a3f9b' has no error: its URL was fetched"):
+        _ = success.error
+    with pytest.raises(AttributeError, match=r"'b7c1d' has no URL: .* NotFoundError"):
+        _ = failure.url
+    assert getattr(success, "error", None) is None
+    assert getattr(failure, "url", None) is None
+    assert not hasattr(success, "error")
+    assert not hasattr(failure, "url")
+
+
+def test_ok_is_a_constant_of_each_class_not_a_field() -> None:
+    assert (TicketURL.ok, TicketURLError.ok) == (True, False)
+    assert [f.name for f in attrs.fields(TicketURL)] == ["ticket_id", "url"]
+    assert [f.name for f in attrs.fields(TicketURLError)] == ["ticket_id", "error"]
+    with pytest.raises(TypeError):
+        TicketURL("a3f9b", SIGNED, ok=False)  # type: ignore[call-arg]
+
+
+def test_results_branch_on_ok_as_the_readme_shows() -> None:
+    error = _failure()
+    results: list[TicketURLResult] = [TicketURL("a3f9b", SIGNED), TicketURLError("b7c1d", error)]
+
+    shown = [result.url if result.ok else result.error for result in results]
+    assert shown == [SIGNED, error]
+    assert [r.url for r in results if r.ok] == [SIGNED]
+    assert {r.ticket_id: r.error for r in results if not r.ok} == {"b7c1d": error}
+
+
+def test_results_can_be_matched() -> None:
+    def describe(result: TicketURLResult) -> str:
+        match result:
+            case TicketURL(ticket_id, url):
+                return f"{ticket_id}: {url.url}"
+            case TicketURLError(ticket_id, error=error):
+                return f"{ticket_id}: {type(error).__name__}"
+
+    assert describe(TicketURL("a3f9b", SIGNED)) == f"a3f9b: {QR_URL}"
+    assert describe(TicketURLError("b7c1d", _failure())) == "b7c1d: NotFoundError"
+
+
+def test_results_are_frozen_and_their_repr_hides_the_secret() -> None:
+    success = TicketURL("a3f9b", SIGNED)
+
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        success.url = SIGNED  # type: ignore[misc]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        success.ok = False  # type: ignore[misc]
+    assert SECRET not in repr(success)
+    assert repr(success).startswith("TicketURL(ticket_id='a3f9b', url=SignedURL(")
+    assert repr(TicketURLError("b7c1d", _failure())).startswith("TicketURLError(ticket_id='b7c1d'")

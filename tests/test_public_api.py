@@ -30,6 +30,8 @@ EXPECTED_EXPORTS = {
     "AsyncTicketURLs",
     "AsyncioClient",  # loaded on first use: its own HTTP/1.1 on asyncio
     "Client",
+    "TicketURL",
+    "TicketURLError",
     "TicketURLResult",
     "TicketURLs",
     # models

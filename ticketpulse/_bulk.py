@@ -16,7 +16,7 @@ from . import _endpoints
 from . import _validate as check
 from ._core import Call
 from ._errors import InvalidRequestError, TicketPulseError
-from ._models import SignedURL, TicketURLResult
+from ._models import SignedURL, TicketURL, TicketURLError, TicketURLResult
 
 __all__ = ["DEFAULT_CONCURRENCY", "MAX_CONCURRENCY", "Source", "all_calls", "check_concurrency"]
 
@@ -95,5 +95,5 @@ class Source:
 def result_of(ticket_id: str, outcome: SignedURL | TicketPulseError) -> TicketURLResult:
     """Wrap one ticket's outcome."""
     if isinstance(outcome, SignedURL):
-        return TicketURLResult(ticket_id, url=outcome)
-    return TicketURLResult(ticket_id, error=outcome)
+        return TicketURL(ticket_id, outcome)
+    return TicketURLError(ticket_id, outcome)

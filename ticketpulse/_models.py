@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar, Literal, Never, TypeAlias
 
 import attrs
 
@@ -31,6 +31,8 @@ __all__ = [
     "Ticket",
     "TicketStatus",
     "TicketType",
+    "TicketURL",
+    "TicketURLError",
     "TicketURLResult",
     "UserEvent",
     "to_decimal",
@@ -291,25 +293,76 @@ class SignedURL:
 
 
 @attrs.frozen
-class TicketURLResult:
-    """One ticket's outcome in ``iter_ticket_urls``: its signed URL, or the error it met.
+class TicketURL:
+    """A ticket's signed URL in ``iter_ticket_urls``: its outcome when ``ok``.
 
-    ``ticket_id`` is the id as given. Exactly one of ``url`` and ``error`` is set;
-    ``unwrap()`` returns the URL or raises the error.
+    ``ticket_id`` is the id as given. One of the two :data:`TicketURLResult`
+    classes. A success has no ``error``: reading it raises ``AttributeError``
+    (``getattr(result, "error", None)`` gives None).
     """
 
     ticket_id: str
-    url: SignedURL | None = None
-    error: TicketPulseError | None = None
+    url: SignedURL
+    ok: ClassVar[Literal[True]] = True
+    """Always True: the URL was fetched."""
 
     @property
-    def ok(self) -> bool:
-        """True when the URL was fetched."""
-        return self.error is None
+    def error(self) -> Never:
+        """Absent on a success: raises ``AttributeError`` (check ``ok`` first)."""
+        raise AttributeError(
+            f"ticket {self.ticket_id!r} has no error: its URL was fetched (check result.ok)",
+            name="error",
+            obj=self,
+        )
 
     def unwrap(self) -> SignedURL:
-        """The signed URL; raises the ticket's error if it failed."""
-        if self.error is not None:
-            raise self.error
-        assert self.url is not None
+        """The signed URL."""
         return self.url
+
+
+@attrs.frozen
+class TicketURLError:
+    """A ticket's error in ``iter_ticket_urls``: its outcome when not ``ok``.
+
+    ``ticket_id`` is the id as given; ``error`` is what fetching its URL met
+    (what ``get_ticket_url`` would have raised). One of the two
+    :data:`TicketURLResult` classes. A failure has no ``url``: reading it
+    raises ``AttributeError`` (``getattr(result, "url", None)`` gives None);
+    ``unwrap()`` raises the ticket's error.
+    """
+
+    ticket_id: str
+    error: TicketPulseError
+    ok: ClassVar[Literal[False]] = False
+    """Always False: the URL could not be fetched."""
+
+    @property
+    def url(self) -> Never:
+        """Absent on a failure: raises ``AttributeError`` (check ``ok`` first)."""
+        raise AttributeError(
+            f"ticket {self.ticket_id!r} has no URL: fetching it failed with "
+            f"{type(self.error).__name__} (check result.ok, or call result.unwrap())",
+            name="url",
+            obj=self,
+        )
+
+    def unwrap(self) -> Never:
+        """Raises the ticket's error."""
+        raise self.error
+
+
+TicketURLResult: TypeAlias = TicketURL | TicketURLError
+"""One ticket's outcome in ``iter_ticket_urls``: its signed URL or the error it met.
+
+``if result.ok:`` tells the two apart: there ``result.url`` is the
+:class:`SignedURL`, and otherwise ``result.error`` is the
+:class:`TicketPulseError` (``isinstance(result, TicketURL)`` and ``match`` too;
+``isinstance(x, TicketURLResult)`` works at run time). ``result.unwrap()``
+returns the URL or raises the error.
+
+Each class types the attribute only the other one holds as ``Never`` (reading
+it raises ``AttributeError``), so ``result.url`` in the ``ok`` branch is a
+``SignedURL`` and ``result.error`` in the other a ``TicketPulseError`` under
+mypy, which narrows the union on ``result.ok``, and under pyright, which
+narrows a union only on ``result.ok is True``, not on its truthiness.
+"""

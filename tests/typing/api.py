@@ -7,9 +7,10 @@ pytest does not collect this file (no ``test_`` prefix).
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Never, assert_type
 
 import httpx
 
@@ -27,8 +28,12 @@ from ticketpulse import (
     OrderItemType,
     OrderLine,
     OrderOutcomeUnknownError,
+    SignedURL,
     TicketPulseError,
     TicketStatus,
+    TicketURL,
+    TicketURLError,
+    TicketURLResult,
 )
 
 
@@ -105,18 +110,97 @@ def read_models(events: list[ticketpulse.Event], tickets: list[ticketpulse.Ticke
             deleted: datetime | None = sub.deleted_at
             del sub, params, deleted
         for ticket_type in types:
+            type_id: int = ticket_type.id
             enabled: bool | None = ticket_type.enabled
             date: datetime | None = ticket_type.date
-            del enabled, date
+            del type_id, enabled, date
+        for child in event.children:
+            child_id: int = child.id
+            for child_type in child.tickets:
+                child_type_id: int = child_type.id
+                del child_type_id
+            del child_id
         del event_id, name, price, start
     for ticket in tickets:
         reference: str = ticket.id
+        assert_type(ticket.id, str)
         order_id: str | None = ticket.order_id
         status: TicketStatus = ticket.status
         active: bool = status == TicketStatus.ACTIVE
         value: int = status.value
         deprecated: bool = ticket.is_deprecated
         del reference, order_id, active, value, deprecated
+
+
+def read_user_events(user_events: list[ticketpulse.UserEvent]) -> list[int]:
+    ids: list[int] = [event.id for event in user_events]
+    return ids
+
+
+def ids_are_required(event: ticketpulse.Event, sub: ticketpulse.SubEvent) -> None:
+    """Every model's id is its type, never None, and a model is not built without it."""
+    assert_type(event.id, int)
+    assert_type(event.tickets[0].id, int)
+    assert_type(sub.id, int)
+    assert_type(sub.tickets[0].id, int)
+    ticketpulse.Event()  # type: ignore[call-arg]  # mypy's warn_unused_ignores: needs the id
+    ticketpulse.Ticket(id=None)  # type: ignore[arg-type]
+    ticketpulse.UserEvent(id=None)  # type: ignore[arg-type]
+
+
+def ticket_url_results(results: Iterator[TicketURLResult]) -> list[SignedURL]:
+    """Each way of telling a result's two classes apart narrows it in both checkers."""
+    urls: list[SignedURL] = []
+    for result in results:
+        ticket_id: str = result.ticket_id
+        if result.ok:
+            assert_type(result.url, SignedURL)
+            urls.append(result.url)
+            raw: str = result.url.url
+            del raw
+        else:
+            assert_type(result.error, TicketPulseError)
+            handle(result.error)
+        if not result.ok:
+            message: str = str(result.error)
+            del message
+        shown: SignedURL | TicketPulseError = result.url if result.ok else result.error
+        assert_type(result.unwrap(), SignedURL)
+        if isinstance(result, TicketURL):
+            assert_type(result, TicketURL)
+            assert_type(result.url, SignedURL)
+            assert_type(result.error, Never)
+        else:
+            assert_type(result, TicketURLError)
+            assert_type(result.error, TicketPulseError)
+            assert_type(result.url, Never)
+        if result.ok is True:
+            assert_type(result, TicketURL)
+        else:
+            assert_type(result, TicketURLError)
+        match result:
+            case TicketURL(url=url):
+                assert_type(url, SignedURL)
+            case TicketURLError(error=error):
+                assert_type(error, TicketPulseError)
+        del ticket_id, shown
+    return urls
+
+
+def ticket_url_lists(results: list[TicketURLResult]) -> None:
+    urls: list[SignedURL] = [r.url for r in results if r.ok]
+    errors: dict[str, TicketPulseError] = {r.ticket_id: r.error for r in results if not r.ok}
+    fetched: list[TicketURL] = [r for r in results if isinstance(r, TicketURL)]
+    ok: bool = results[0].ok
+    del urls, errors, fetched, ok
+
+
+async def async_ticket_url_results(results: AsyncIterator[TicketURLResult]) -> None:
+    async for result in results:
+        if result.ok:
+            assert_type(result.url, SignedURL)
+        else:
+            assert_type(result.error, TicketPulseError)
 
 
 def handle(error: TicketPulseError) -> str:
@@ -167,6 +251,9 @@ def sync_usage(tmpdir: pathlib.Path) -> None:
         client.mark_order_processing(123)
         client.mark_order_processing(123, order=NewOrder(wp_order_id="wc_456"))
         read_models(events, tickets)
+        with client.iter_ticket_urls([t.id for t in tickets], user_id=789) as results:
+            ticket_url_results(results)
+        read_user_events(user_events)
         del base_url, timeout, retries, user_events, done, echoed, expired, expires_at, raw
         del path, other
 
@@ -206,6 +293,8 @@ async def async_usage(tmpdir: pathlib.Path) -> None:
         await aclient.create_order(build_order())
         await aclient.mark_order_processing(123, order=None)
         read_models(events, tickets)
+        async with aclient.iter_ticket_urls([t.id for t in tickets], user_id=789) as results:
+            await async_ticket_url_results(results)
         del base_url, timeout, user_events, result, path, other
 
     try:
