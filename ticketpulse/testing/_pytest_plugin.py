@@ -1,63 +1,17 @@
-"""Pytest fixtures for testing code that uses the Ticket Pulse SDK, offline.
+"""The pytest plugin's fixtures, under their former module name.
 
-Installed with the package (entry point ``pytest11``), so in any project's
-tests::
-
-    def test_buys_a_ticket(ticketpulse_client, ticketpulse_sandbox):
-        ...  # ticketpulse_client talks to ticketpulse_sandbox in-process
-
-    @pytest.mark.anyio
-    async def test_async(ticketpulse_async_client): ...
-
-Nothing is imported until a fixture is used, so pytest starts as fast with
-the plugin as without it, and a broken SDK import fails only the tests
-using these fixtures.
+The plugin itself is the top-level module ``_ticketpulse_pytest_plugin`` (the
+package's ``pytest11`` entry point), which imports nothing but pytest; see its
+docstring. This name stays for ``-p ticketpulse.testing._pytest_plugin`` and
+for conftest files that import the fixtures from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING
-
-import pytest
-
-if TYPE_CHECKING:
-    import ticketpulse
-    from ticketpulse.testing import Sandbox
+from _ticketpulse_pytest_plugin import (
+    ticketpulse_async_client,
+    ticketpulse_client,
+    ticketpulse_sandbox,
+)
 
 __all__ = ["ticketpulse_async_client", "ticketpulse_client", "ticketpulse_sandbox"]
-
-
-@pytest.fixture
-def ticketpulse_sandbox() -> Iterator[Sandbox]:
-    """A fresh :class:`ticketpulse.testing.Sandbox` with the demo data, per test."""
-    from ticketpulse.testing import Sandbox
-
-    with Sandbox.demo() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def ticketpulse_client(ticketpulse_sandbox: Sandbox) -> Iterator[ticketpulse.Client]:
-    """A ``ticketpulse.Client`` on the test's sandbox (in-process, demo key), closed after."""
-    client = ticketpulse_sandbox.client()
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-@pytest.fixture
-async def ticketpulse_async_client(
-    ticketpulse_sandbox: Sandbox, anyio_backend: object
-) -> AsyncIterator[ticketpulse.AsyncClient]:
-    """A ``ticketpulse.AsyncClient`` on the test's sandbox, closed after.
-
-    For ``@pytest.mark.anyio`` tests (asyncio or trio, per ``anyio_backend``).
-    """
-    client = ticketpulse_sandbox.async_client()
-    try:
-        yield client
-    finally:
-        await client.aclose()
-        await ticketpulse_sandbox.aclose()
