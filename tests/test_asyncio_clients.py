@@ -1,4 +1,4 @@
-"""AsyncioClient and AiohttpClient: the AsyncClient behaviours on asyncio-only I/O.
+"""AsyncClient(transport="builtin" | "aiohttp"): the AsyncClient behaviours on asyncio-only I/O.
 
 respx mocks httpx only, so these tests check the same wire format, errors,
 retries and redaction through a real server on loopback: the sandbox, its
@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 import ticketpulse
+from tests._clients import client_class
 from ticketpulse import Attendee, NewOrder, OrderLine
 from ticketpulse._convert import unstructure_body
 from ticketpulse._json import dumps
@@ -42,12 +43,12 @@ def anyio_backend() -> str:
 
 @pytest.fixture(
     params=[
-        pytest.param("AsyncioClient"),
-        pytest.param("AiohttpClient", marks=needs_aiohttp),  # the ticketpulse[aiohttp] extra
+        pytest.param("AsyncClient[builtin]"),
+        pytest.param("AsyncClient[aiohttp]", marks=needs_aiohttp),  # the ticketpulse[aiohttp] extra
     ]
 )
 def client_cls(request: pytest.FixtureRequest) -> Any:
-    return getattr(ticketpulse, request.param)
+    return client_class(request.param)
 
 
 KEY = "tp_live_aiohttp_S3CRET_0123456789"
@@ -249,8 +250,8 @@ async def test_an_injected_session_is_not_closed(sandbox: Sandbox, base_url: str
     import aiohttp
 
     async with aiohttp.ClientSession() as session:
-        async with ticketpulse.AiohttpClient(
-            sandbox.api_key, base_url=base_url, session=session
+        async with ticketpulse.AsyncClient(
+            sandbox.api_key, base_url=base_url, http_client=session
         ) as client:
             assert await client.get_events()
         assert not session.closed
@@ -270,8 +271,8 @@ async def test_bulk_fetch(client: Any, sandbox: Sandbox) -> None:
 
 @needs_aiohttp
 def test_a_bad_session_is_refused() -> None:
-    with pytest.raises(ticketpulse.ConfigurationError, match="session"):
-        ticketpulse.AiohttpClient(KEY, session="nope")  # type: ignore[arg-type]
+    with pytest.raises(ticketpulse.ConfigurationError, match="http_client"):
+        ticketpulse.AsyncClient(KEY, http_client="nope")  # type: ignore[arg-type]
 
 
 def test_trio_gets_a_clear_error(client_cls: Any) -> None:
@@ -281,5 +282,5 @@ def test_trio_gets_a_clear_error(client_cls: Any) -> None:
         async with client_cls(KEY, base_url="http://127.0.0.1:9/tp-api") as client:
             await client.get_events()
 
-    with pytest.raises(RuntimeError, match="asyncio only"):
+    with pytest.raises(ticketpulse.ConfigurationError, match="asyncio only"):
         trio.run(use)

@@ -1,9 +1,9 @@
 """The async clients' own connections on the wire: framing, keep-alive, pools, timeouts.
 
-Both AsyncioClient (the SDK's own HTTP/1.1) and the default AsyncClient (its
-own slots of httpcore connections over an asyncio network backend) run every
-case that is about connections; the framing and broken-answer cases are
-AsyncioClient's own parser's. A small asyncio server answers with exact
+Both AsyncClient(transport="builtin") (the SDK's own HTTP/1.1) and the default
+AsyncClient (its own slots of guarded httpcore connections over an asyncio
+network backend) run every case that is about connections; the framing and
+broken-answer cases are the builtin parser's. A small asyncio server answers with exact
 bytes (chunked bodies, interim answers, broken heads, trickles), so each case
 fails if a client reads a byte too many or too few, reuses a connection it
 must not, or waits forever.
@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 import ticketpulse
+from tests._clients import client_class
 
 pytestmark = pytest.mark.anyio
 
@@ -51,10 +52,10 @@ def anyio_backend(request: pytest.FixtureRequest) -> Any:
 Client = type[ticketpulse.AsyncClient]
 
 
-@pytest.fixture(params=["AsyncioClient", "AsyncClient"])
+@pytest.fixture(params=["AsyncClient[builtin]", "AsyncClient"])
 def client_type(request: pytest.FixtureRequest) -> Client:
     """Each async client with connections of the SDK's own."""
-    chosen: Client = getattr(ticketpulse, request.param)
+    chosen: Client = client_class(request.param)
     return chosen
 
 
@@ -119,7 +120,7 @@ class Wire:
 
 @contextlib.asynccontextmanager
 async def serving(
-    handler: Handler, client_type: Client = ticketpulse.AsyncioClient, **kwargs: Any
+    handler: Handler, client_type: Client = client_class("AsyncClient[builtin]"), **kwargs: Any
 ) -> AsyncIterator[tuple[Wire, Any]]:
     wire = Wire(handler)
     async with (
@@ -207,14 +208,14 @@ async def test_bytes_beyond_the_answer_end_the_connection() -> None:
 @pytest.mark.parametrize(
     ("answer", "says"),
     [
-        (b"HTTP/2 200 OK\r\n\r\n", "not HTTP/1.1"),
-        (b"HTTP/1.1 200 OK\r\n bad folding\r\n\r\n", "malformed header"),
+        (b"HTTP/2 200 OK\r\n\r\n", "HTTP/1.1 status line"),
+        (b"HTTP/1.1 200 OK\r\n bad folding\r\n\r\n", "folds a header line"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n[]", "conflicting"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "invalid Content-Length"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", "Transfer-Encoding"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "invalid size"),
         (b"HTTP/1.1 101 Switching Protocols\r\n\r\n", "switched protocols"),
-        (b"HTTP/1.1 200 OK\r\nX: " + b"a" * 70_000 + b"\r\n\r\n", "too large"),
+        (b"HTTP/1.1 200 OK\r\nX: " + b"a" * 70_000 + b"\r\n\r\n", "head is larger"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n[]", "before the end of its answer"),
         (b"", "without answering"),
     ],
@@ -289,11 +290,12 @@ async def test_a_cancelled_call_closes_its_connection(client_type: Client) -> No
 async def test_connections_stay_within_the_pool_and_a_full_pool_times_out_unsent(
     client_type: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("ticketpulse._base.MAX_CONNECTIONS", 3)
     gate = asyncio.Event()
     held = holding(gate)
     timeout = httpx.Timeout(5.0, pool=0.2)
-    async with serving(held, client_type, timeout=timeout, max_retries=0) as (wire, client):
+    async with serving(
+        held, client_type, timeout=timeout, max_retries=0, max_connections=3
+    ) as (wire, client):
         calls = [asyncio.ensure_future(client.get_events()) for _ in range(10)]
         while len(wire.requests) < 3:  # the pool is full
             await asyncio.sleep(0.01)
@@ -452,10 +454,9 @@ async def test_an_expired_keep_alive_connection_is_closed_and_replaced(
 async def test_a_call_cancelled_while_it_waits_for_a_connection_leaves_none_taken(
     client_type: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("ticketpulse._base.MAX_CONNECTIONS", 1)
     gate = asyncio.Event()
     held = holding(gate)
-    async with serving(held, client_type, max_retries=0) as (wire, client):
+    async with serving(held, client_type, max_retries=0, max_connections=1) as (wire, client):
         first = asyncio.ensure_future(client.get_events())
         while not wire.requests:
             await asyncio.sleep(0.01)
@@ -495,22 +496,13 @@ async def test_a_signed_file_url_on_another_host_gets_its_own_connection(
 # own network backend (asyncio transports under httpcore)
 
 
-async def test_the_default_client_uses_the_asyncio_backend_and_fast_locks() -> None:
-    # A guard on the fast path: if httpcore changed how it holds its locks, the
-    # default client would still work, only slower; this says so.
-    import anyio
-
-    from ticketpulse._netbackend import AsyncioBackend
+async def test_the_default_client_uses_the_asyncio_backend_behind_a_guard() -> None:
+    from ticketpulse._transport._guard import AsyncGuardedBackend
 
     async with serving(answering(ok(b"[]")), ticketpulse.AsyncClient) as (_, client):
         assert await client.get_events() == []
         assert await client.get_events() == []
-        executor = client._executor
-        connection = next(s.connection for s in executor._slots if s.connection is not None)
-        assert isinstance(executor._backend, AsyncioBackend)
-        for lock in (connection._request_lock, connection._connection._state_lock):
-            assert isinstance(lock._anyio_lock, anyio.Lock)
-            assert lock._anyio_lock._fast_acquire
+        assert isinstance(client._transport._backend, AsyncGuardedBackend)
 
 
 def serve_once(server_side: Callable[[socket.socket], object]) -> int:
@@ -530,7 +522,7 @@ def serve_once(server_side: Callable[[socket.socket], object]) -> int:
 
 async def _pair(server_side: Callable[[socket.socket], object]) -> Any:
     """A backend stream connected to a thread running ``server_side`` on the accepted socket."""
-    from ticketpulse._netbackend import AsyncioBackend
+    from ticketpulse._transport._netbackend import AsyncioBackend
 
     return await AsyncioBackend().connect_tcp("127.0.0.1", serve_once(server_side), timeout=5)
 
@@ -599,7 +591,7 @@ async def test_backend_write_waits_for_room_and_times_out() -> None:
 async def test_backend_connect_errors_are_httpcore_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     import httpcore
 
-    from ticketpulse._netbackend import AsyncioBackend
+    from ticketpulse._transport._netbackend import AsyncioBackend
 
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
@@ -626,4 +618,4 @@ async def test_under_trio_the_default_client_keeps_httpcores_own_backend() -> No
     async with ticketpulse.AsyncClient(KEY, base_url=f"http://127.0.0.1:{port}/tp-api") as client:
         assert await client.get_events() == []
         assert await client.get_events() == []  # kept alive
-        assert client._executor._backend is None  # httpcore's choice: trio's sockets
+        assert client._transport._backend is not None  # httpcore's anyio backend, guarded

@@ -27,6 +27,7 @@ import anyio.to_thread
 import pytest
 
 import ticketpulse
+from tests._clients import client_class
 from ticketpulse import NewOrder, OrderLine, TicketURLResult
 from ticketpulse.testing import RunningServer, Sandbox
 
@@ -191,7 +192,7 @@ class Flavour:
         return f"{self.client}-{self.backend}"
 
     def make(self, api_key: str, base_url: str, **kwargs: Any) -> Api:
-        cls = getattr(ticketpulse, self.client)
+        cls = client_class(self.client)
         return Api(cls(api_key, base_url=base_url, **kwargs))
 
 
@@ -199,8 +200,8 @@ FLAVOURS = [
     Flavour("Client", "asyncio"),  # blocking: the event loop only hosts the test
     Flavour("AsyncClient", "asyncio"),
     Flavour("AsyncClient", "trio"),
-    Flavour("AiohttpClient", "asyncio"),  # aiohttp runs on asyncio only
-    Flavour("AsyncioClient", "asyncio"),  # its own HTTP/1.1 on asyncio transports
+    Flavour("AsyncClient[aiohttp]", "asyncio"),  # aiohttp runs on asyncio only
+    Flavour("AsyncClient[builtin]", "asyncio"),  # its own HTTP/1.1 on asyncio transports
 ]
 ASYNC_FLAVOURS = FLAVOURS[1:]
 

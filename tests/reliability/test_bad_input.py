@@ -40,6 +40,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import ticketpulse
+from tests._clients import client_class
 from ticketpulse import (
     Attendee,
     BillingInformation,
@@ -527,8 +528,8 @@ ENVS = [
     "Client",
     "AsyncClient-asyncio",
     "AsyncClient-trio",
-    "AiohttpClient-asyncio",
-    "AsyncioClient-asyncio",
+    "AsyncClient[aiohttp]-asyncio",
+    "AsyncClient[builtin]-asyncio",
 ]
 
 
@@ -550,7 +551,7 @@ def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     with anyio.from_thread.start_blocking_portal(name.split("-")[1]) as portal:
         if name.startswith(("Aiohttp", "Asyncio")):
             server: RunningServer = sandbox.start_server()
-            aio = getattr(ticketpulse, name.split("-")[0])(
+            aio = client_class(name.split("-")[0])(
                 sandbox.api_key, base_url=server.base_url, max_retries=0
             )
             try:

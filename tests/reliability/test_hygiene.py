@@ -31,6 +31,7 @@ import httpx
 import pytest
 
 import ticketpulse
+from tests._clients import client_class
 from ticketpulse.testing import Respond, RunningServer, Sandbox, Stall
 
 from .conftest import USER, Api, Flavour, active_tickets, needs_aiohttp
@@ -107,11 +108,11 @@ with sandbox.serve() as base_url:
                   backend=backend)
         anyio.run(in_process, backend=backend)
     async def with_aiohttp():
-        await alifecycle(ticketpulse.AiohttpClient(sandbox.api_key, base_url=base_url))
+        await alifecycle(ticketpulse.AsyncClient(sandbox.api_key, base_url=base_url, transport="aiohttp"))
     if importlib.util.find_spec("aiohttp") is not None:
         asyncio.run(with_aiohttp())
     async def with_asyncio():
-        await alifecycle(ticketpulse.AsyncioClient(sandbox.api_key, base_url=base_url))
+        await alifecycle(ticketpulse.AsyncClient(sandbox.api_key, base_url=base_url, transport="builtin"))
     asyncio.run(with_asyncio())
     assert sandbox.connections.wait_until(open=0, timeout=10), sandbox.connections
 gc.collect()
@@ -332,9 +333,9 @@ def other_loop_cases() -> list[Any]:
         pytest.param("AsyncClient", "asyncio", id="AsyncClient-asyncio-then-asyncio"),
         pytest.param("AsyncClient", "trio", id="AsyncClient-trio-then-asyncio"),
         pytest.param(
-            "AiohttpClient", "asyncio", id="AiohttpClient-asyncio-then-asyncio", marks=needs_aiohttp
+            "AsyncClient[aiohttp]", "asyncio", id="AsyncClient[aiohttp]-asyncio-then-asyncio", marks=needs_aiohttp
         ),
-        pytest.param("AsyncioClient", "asyncio", id="AsyncioClient-asyncio-then-asyncio"),
+        pytest.param("AsyncClient[builtin]", "asyncio", id="AsyncClient[builtin]-asyncio-then-asyncio"),
     ]
 
 
@@ -348,7 +349,7 @@ def test_a_client_used_from_another_event_loop_says_what_to_do(
 ) -> None:
     # Its own loop runs in another thread (as an app's would) and outlives the check.
     with anyio.from_thread.start_blocking_portal(first) as portal:
-        made = getattr(ticketpulse, client)(sandbox.api_key, base_url=server.base_url)
+        made = client_class(client)(sandbox.api_key, base_url=server.base_url)
         assert portal.call(made.get_events)
         with pytest.raises(RuntimeError) as caught:
             asyncio.run(made.get_events())
@@ -365,7 +366,7 @@ def test_a_client_used_from_another_event_loop_says_what_to_do(
 def test_a_client_closed_after_its_event_loop_ended_closes_its_connections(
     sandbox: Sandbox, server: RunningServer, client: str, first: str
 ) -> None:
-    api = Api(getattr(ticketpulse, client)(sandbox.api_key, base_url=server.base_url))
+    api = Api(client_class(client)(sandbox.api_key, base_url=server.base_url))
     assert run_in(first, api.get_events)
     assert server.connections.accepted == 1
     with warnings.catch_warnings(record=True) as caught:
@@ -384,7 +385,7 @@ def test_a_client_closed_after_its_event_loop_ended_closes_its_connections(
 def test_a_client_used_after_its_event_loop_ended_says_so(
     sandbox: Sandbox, server: RunningServer, client: str, first: str
 ) -> None:
-    api = Api(getattr(ticketpulse, client)(sandbox.api_key, base_url=server.base_url))
+    api = Api(client_class(client)(sandbox.api_key, base_url=server.base_url))
     assert run_in(first, api.get_events)
     # The loop closed the connections as it ended, before anyone called aclose().
     assert server.connections.wait_until(open=0, timeout=10)
@@ -400,7 +401,7 @@ def test_a_client_dropped_without_aclose_closes_its_connections(
     sandbox: Sandbox, server: RunningServer, client: str, backend: str
 ) -> None:
     async def use_and_drop() -> None:
-        api = Api(getattr(ticketpulse, client)(sandbox.api_key, base_url=server.base_url))
+        api = Api(client_class(client)(sandbox.api_key, base_url=server.base_url))
         assert await api.get_events()
         assert server.connections.open == 1
         del api

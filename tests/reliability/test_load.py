@@ -42,6 +42,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import ticketpulse
+from tests._clients import client_class
 from ticketpulse._base import MAX_CONNECTIONS
 from ticketpulse.testing import RunningServer, Sandbox
 
@@ -288,13 +289,13 @@ def record(figures: Figures, run: Run, client: str) -> None:
 
 CLIENTS = [
     pytest.param(ticketpulse.AsyncClient, id="AsyncClient"),
-    pytest.param("AiohttpClient", id="AiohttpClient", marks=needs_aiohttp),
-    pytest.param("AsyncioClient", id="AsyncioClient"),
+    pytest.param("AsyncClient[aiohttp]", id="AsyncClient[aiohttp]", marks=needs_aiohttp),
+    pytest.param("AsyncClient[builtin]", id="AsyncClient[builtin]"),
 ]
 
 
 def client_class_of(name: Any) -> type[ticketpulse.AsyncClient]:
-    return getattr(ticketpulse, name) if isinstance(name, str) else name  # type: ignore[no-any-return]
+    return client_class(name) if isinstance(name, str) else name  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 import pytest
 
 import ticketpulse
+from tests._clients import client_class
 from ticketpulse import Attendee, NewOrder, OrderLine, SignedURL
 from ticketpulse.testing import (
     Drop,
@@ -76,7 +77,7 @@ TARGETS = [
     for flavour in FLAVOURS
     for mode in ("in-process", "loopback")
     # AiohttpClient and AsyncioClient need sockets: no in-process transport.
-    if not (flavour.client in ("AiohttpClient", "AsyncioClient") and mode == "in-process")
+    if not (flavour.client in ("AsyncClient[aiohttp]", "AsyncClient[builtin]") and mode == "in-process")
 ]
 
 
@@ -177,7 +178,7 @@ async def test_no_secret_appears_in_logs_warnings_errors_or_reprs(
     clock = FakeClock()
     sandbox, event, kind = build_sandbox(clock)
     server = sandbox.start_server() if target.mode == "loopback" else None
-    cls = getattr(ticketpulse, target.flavour.client)
+    cls = client_class(target.flavour.client)
 
     def make(key: str, **kwargs: Any) -> Api:
         if server is not None:
@@ -295,7 +296,7 @@ async def test_no_secret_appears_in_logs_warnings_errors_or_reprs(
             if server is not None:
                 server.stop()
             probe.close()
-            if target.flavour.client not in ("AiohttpClient", "AsyncioClient"):
+            if target.flavour.client not in ("AsyncClient[aiohttp]", "AsyncClient[builtin]"):
                 await sandbox.aclose()
 
     signed = {secret_of(url) for url in (qr, pdf, *urls)}
