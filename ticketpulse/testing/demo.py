@@ -3,7 +3,8 @@
 Run it with ``nox -s demo`` or ``python -m ticketpulse.testing.demo [--out DIR]``.
 It lists the events, creates an order for a user, lists the user's tickets,
 shows that the PDF is not ready before personalisation, personalises the
-tickets, fetches the QR and PDF URLs, and downloads both files.
+tickets, fetches the QR and PDF URLs, and downloads both files: into ``DIR``,
+or into a temporary directory that is removed at the end.
 """
 
 from __future__ import annotations
@@ -126,12 +127,18 @@ def main(argv: list[str] | None = None) -> None:
     """Command-line entry: ``python -m ticketpulse.testing.demo [--out DIR]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
-        "--out", type=Path, help="directory for the files (default: a new temp dir)"
+        "--out",
+        type=Path,
+        help="keep the files in this directory (default: a temporary one, removed at the end)",
     )
     args = parser.parse_args(argv)
-    out: Path = args.out or Path(tempfile.mkdtemp(prefix="ticketpulse-demo-"))
-    out.mkdir(parents=True, exist_ok=True)
-    anyio.run(run, out)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        anyio.run(run, args.out)
+        return
+    with tempfile.TemporaryDirectory(prefix="ticketpulse-demo-") as temporary:
+        anyio.run(run, Path(temporary))
+    print(f"(removed {temporary} and the files in it; --out DIR keeps them)")
 
 
 if __name__ == "__main__":
