@@ -31,6 +31,7 @@ instead of hanging the suite.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import gc
 import importlib.util
@@ -697,6 +698,11 @@ def _status_kib(field_name: str) -> int:
     return int(match.group(1))
 
 
+def _malloc_trim() -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 @dataclass
 class PeakRSS:
     """The growth of the process's peak RSS during a block (Linux).
@@ -712,6 +718,7 @@ class PeakRSS:
 
     def __enter__(self) -> PeakRSS:
         gc.collect()
+        _malloc_trim()  # memory freed by earlier tests must not hide this block's growth
         try:
             Path("/proc/self/clear_refs").write_text("5")
             self._reset = True
