@@ -10,7 +10,8 @@ PNG and a real PDF, and every documented error. Reach it::
     with sandbox.serve() as base_url: ...     # real loopback sockets
     sandbox.faults.inject(Respond(503, retry_after=1), times=2)
 
-or from a shell: ``python -m ticketpulse.testing``. Pytest fixtures
+or from a shell: ``python -m ticketpulse.testing`` (the demo world of
+``ticketpulse sandbox``, with user 789's demo orders). Pytest fixtures
 ``ticketpulse_sandbox``, ``ticketpulse_client`` and
 ``ticketpulse_async_client`` come with the package.
 
@@ -18,8 +19,9 @@ Where the doc is silent the sandbox decides; every such answer is listed in
 the docstring of ``ticketpulse.testing._state``. Fault kinds are described
 in ``_faults``, and what differs under uvicorn in ``_asgi``.
 
-Names are imported on first use, so importing this package (as pytest does
-for the plugin) costs next to nothing.
+Names are imported on first use. The pytest plugin is not in this package
+but in the top-level module ``_ticketpulse_pytest_plugin``, so that pytest
+runs do not import ``ticketpulse`` until a fixture is used.
 """
 
 from __future__ import annotations
