@@ -9,7 +9,8 @@ chooses; by default it plays a tiny, correct Partner API:
   ``"https://files.example/qr/X.png?secret=S"``: every answer names its own
   ticket, so an answer handed to the wrong request is detectable;
 - ``GET /tp-api/events`` -> a small valid list of events;
-- ``GET /files/...`` (a signed file URL pointed at the server) -> a PNG.
+- any other path outside ``/tp-api/`` (a signed file URL pointed at the
+  server) -> a PNG.
 
 A script is ``script(request) -> answer | None`` (``None``: the default
 answer). An answer is ``bytes``, or an iterable (a generator for endless
@@ -252,7 +253,7 @@ def default_answer(request: Request) -> bytes:
         return ticket_answer(request.ticket_id)
     if request.is_events:
         return response(200, EVENTS_JSON)
-    if request.path.startswith("/files/"):
+    if not request.path.startswith("/tp-api/"):  # a signed file URL pointed at the server
         return response(200, PNG, content_type="image/png")
     return text_answer(404, "Not found")
 
