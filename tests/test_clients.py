@@ -101,17 +101,17 @@ async def test_timeout_applies_to_requests_and_with_options(
 
 async def test_with_options_shares_the_pool(api: Api) -> None:
     copy = api.client.with_options(max_retries=5)
-    assert copy._executor is api.client._executor  # type: ignore[union-attr]
+    assert copy._transport is api.client._transport  # type: ignore[union-attr]
     assert copy.max_retries == 5
     assert api.client.max_retries == 2
     await Api(copy).close()  # closing a copy leaves the pool open
-    assert not api.client._executor.is_closed  # type: ignore[union-attr]
+    assert not api.client._transport.is_closed  # type: ignore[union-attr]
 
 
 async def test_closing_closes_an_owned_pool(make_api: Callable[..., Api]) -> None:
     api = make_api()
     await api.close()
-    assert api.client._executor.is_closed  # type: ignore[union-attr]
+    assert api.client._transport.is_closed  # type: ignore[union-attr]
 
 
 async def test_an_injected_client_is_never_closed(
@@ -135,10 +135,10 @@ async def test_context_managers_close_the_pool(mock: respx.MockRouter) -> None:
     mock.get("/events").respond(200, json=[])
     async with ticketpulse.AsyncClient(KEY) as aclient:
         assert await aclient.get_events() == []
-    assert aclient._executor.is_closed
+    assert aclient._transport.is_closed
     with ticketpulse.Client(KEY) as client:
         assert client.get_events() == []
-    assert client._executor.is_closed
+    assert client._transport.is_closed
 
 
 def test_sync_client_works_inside_a_running_event_loop(mock: respx.MockRouter) -> None:
@@ -198,17 +198,36 @@ def test_async_client_bound_under_trio_refuses_asyncio(mock: respx.MockRouter) -
         asyncio.run(client.get_events())
 
 
-async def test_proxy_variables_route_through_httpx(
+async def test_proxy_variables_send_through_the_proxy_unless_bypassed(
     client_class: type[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ticketpulse._executors import AsyncHttpxExecutor, HttpxExecutor
+    import socket
+    import threading
 
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
-    client = client_class(KEY)
-    assert isinstance(client._executor, (HttpxExecutor, AsyncHttpxExecutor))
-    assert client._executor.http._mounts  # httpx mounted the proxy from the environment
-    await Api(client).close()
-    monkeypatch.setenv("NO_PROXY", "ticket-pulse.com")
-    bypassed = client_class(KEY)
-    assert not isinstance(bypassed._executor, (HttpxExecutor, AsyncHttpxExecutor))
-    await Api(bypassed).close()
+    seen: list[bytes] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def proxy() -> None:
+        listener.settimeout(10)
+        with listener, listener.accept()[0] as conn:
+            conn.settimeout(10)
+            seen.append(conn.recv(65536))
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]")
+
+    thread = threading.Thread(target=proxy, daemon=True)
+    thread.start()
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    api = Api(client_class(KEY, base_url="http://localhost:9/tp-api", max_retries=0))
+    assert await api.get_events() == []
+    await api.close()
+    thread.join(5)
+    # The absolute form a proxy is sent (RFC 9112 §3.2.2), to the API's origin.
+    assert seen[0].startswith(b"GET http://localhost:9/tp-api/events?key=")
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    bypassed = Api(client_class(KEY, base_url="http://localhost:9/tp-api", max_retries=0))
+    with pytest.raises(ticketpulse.APIConnectionError, match="could not connect"):
+        await bypassed.get_events()  # straight to port 9: nothing listens
+    await bypassed.close()

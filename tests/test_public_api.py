@@ -20,15 +20,15 @@ from ticketpulse import AsyncClient, Client
 EXPECTED_EXPORTS = {
     # settings
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_SIZE",
     "DEFAULT_TIMEOUT",
+    "MAX_CONNECTIONS",
     "NOT_GIVEN",
     "NotGiven",
     "__version__",
     # clients
-    "AiohttpClient",  # loaded on first use: needs the aiohttp extra
     "AsyncClient",
     "AsyncTicketURLs",
-    "AsyncioClient",  # loaded on first use: its own HTTP/1.1 on asyncio
     "Client",
     "TicketURL",
     "TicketURLError",
@@ -64,6 +64,7 @@ EXPECTED_EXPORTS = {
     "ServerError",
     "TicketPulseError",
     "UnexpectedResponseError",
+    "UsageError",
 }
 
 
@@ -241,11 +242,18 @@ def test_constructors_take_the_same_settings() -> None:
         "base_url",
         "timeout",
         "max_retries",
+        "max_connections",
+        "max_response_size",
+        "transport",
         "http_client",
     ]
     assert {p[0]: p[3] for p in sync}["http_client"] == "httpx.Client | None"
-    assert {p[0]: p[3] for p in async_}["http_client"] == "httpx.AsyncClient | None"
-    assert [p[3] for p in sync][:-1] == [p[3] for p in async_][:-1]
+    assert {p[0]: p[3] for p in async_}["http_client"] == (
+        "httpx.AsyncClient | aiohttp.ClientSession | None"
+    )
+    assert {p[0]: p[3] for p in sync}["transport"] == "Literal['httpx', 'builtin']"
+    assert {p[0]: p[3] for p in async_}["transport"] == "TransportName"
+    assert [p[3] for p in sync][:-2] == [p[3] for p in async_][:-2]
     defaults = {p[0]: p[2] for p in sync}
     assert defaults["api_key"] is None
     assert defaults["base_url"] is None
@@ -256,8 +264,13 @@ def test_constructors_take_the_same_settings() -> None:
 def test_close_and_aclose_match() -> None:
     assert not inspect.iscoroutinefunction(Client.close)
     assert inspect.iscoroutinefunction(AsyncClient.aclose)
-    assert inspect.getdoc(Client.close) == inspect.getdoc(AsyncClient.aclose)
     assert described(Client.close) == described(AsyncClient.aclose)
+    # Each describes its own client; both say what stays open.
+    for method in (Client.close, AsyncClient.aclose):
+        doc = inspect.getdoc(method) or ""
+        assert "http_client" in doc
+    assert "event loop" not in (inspect.getdoc(Client.close) or "")
+    assert "event loop" in (inspect.getdoc(AsyncClient.aclose) or "")
 
 
 def test_clients_are_context_managers_of_their_kind() -> None:
@@ -289,6 +302,7 @@ ERROR_BASES: dict[type, tuple[type, ...]] = {
     E.APITimeoutError: (E.APIConnectionError,),
     E.OrderOutcomeUnknownError: (E.APIConnectionError,),
     E.UnexpectedResponseError: (E.TicketPulseError,),
+    E.UsageError: (E.TicketPulseError, RuntimeError),
     E.APIStatusError: (E.TicketPulseError,),
     E.BadRequestError: (E.APIStatusError,),
     E.NotPermittedError: (E.APIStatusError,),
@@ -451,7 +465,9 @@ def test_import_ticketpulse_loads_neither_aiohttp_nor_the_test_kit() -> None:
     code = """
 import sys
 import ticketpulse
-lazy = {"asyncio", "ticketpulse._pool", "ticketpulse._netbackend", "ticketpulse._asyncio"}
+lazy = {"asyncio", "httpcore", "h11"} | {
+    m for m in sys.modules if m.startswith("ticketpulse._transport.") and m != "ticketpulse._transport._shared"
+}
 print(sorted(m for m in sys.modules if m.split(".")[0] == "aiohttp"
              or m == "ticketpulse.testing" or m.startswith("ticketpulse.testing.")
              or m in lazy))
