@@ -330,6 +330,7 @@ class HostileServer:
 
     def stop(self) -> None:
         self._stop.set()
+        _shutdown(self._listener)  # wakes the blocked accept() at once (Linux)
         self._acceptor.join(5)
         with self._lock:
             socks = list(self._socks)

@@ -18,7 +18,6 @@ import pytest
 import ticketpulse
 
 from .conftest import (
-    CALL_BOUND,
     RSS_BOUND,
     Action,
     Api,
@@ -32,8 +31,10 @@ from .conftest import (
 
 pytestmark = pytest.mark.anyio
 
-SHORT_TIMEOUT = 0.25
-"""The timeout of the clients facing trickles: each trickled byte comes well within it."""
+SHORT_TIMEOUT = 0.2
+"""The timeout of the clients facing trickles and endless answers."""
+TRICKLE = 0.05
+"""Seconds between trickled bytes or lines: a quarter of the read timeout."""
 DEADLINE_BOUND = 8 * SHORT_TIMEOUT + 1.0
 """A trickled answer must end within this (the attempt's deadline, with room to spare)."""
 
@@ -109,11 +110,14 @@ def _endless_trailers(request: Request) -> Iterator[Action]:
     ],
 )
 async def test_an_oversized_head_line_or_trailer_section_is_an_error_not_a_hang(
-    api: Api, server: HostileServer, answer: Callable[[Request], Iterator[Action]]
+    make_api: Callable[..., Api],
+    server: HostileServer,
+    answer: Callable[[Request], Iterator[Action]],
 ) -> None:
+    api = make_api(timeout=SHORT_TIMEOUT)
     server.script = hostile_first(answer)
 
-    first = await api.ticket("t1", bound=CALL_BOUND)
+    first = await api.ticket("t1", bound=DEADLINE_BOUND)
     first.failed_with(ticketpulse.TicketPulseError)
     first.typed()
     await api.expect_own_answer("t2")
@@ -128,13 +132,13 @@ def _endless_header_lines(request: Request) -> Iterator[Action]:
     while True:
         yield b"X-Line-%d: v\r\n" % n
         n += 1
-        yield Pause(0.01)
+        yield Pause(TRICKLE / 5)
 
 
 def _endless_interim_answers(request: Request) -> Iterator[Action]:
     while True:
         yield b"HTTP/1.1 100 Continue\r\n\r\n"
-        yield Pause(0.01)
+        yield Pause(TRICKLE / 5)
 
 
 def _trickled_body(request: Request) -> Iterator[Action]:
@@ -142,14 +146,14 @@ def _trickled_body(request: Request) -> Iterator[Action]:
     yield _OK + b"Content-Length: %d\r\n\r\n" % len(body)
     for byte in body:
         yield bytes([byte])
-        yield Pause(0.1)
+        yield Pause(TRICKLE)
 
 
 def _trickled_chunked_body(request: Request) -> Iterator[Action]:
     yield _OK + b"Transfer-Encoding: chunked\r\n\r\n"
     for byte in _body(request) + b" " * 10_000:
         yield b"1\r\n" + bytes([byte]) + b"\r\n"
-        yield Pause(0.1)
+        yield Pause(TRICKLE)
     yield b"0\r\n\r\n"
 
 
@@ -157,14 +161,14 @@ def _trickled_head(request: Request) -> Iterator[Action]:
     head = b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"s" * 10_000 + b"\r\n"
     for byte in head:
         yield bytes([byte])
-        yield Pause(0.1)
+        yield Pause(TRICKLE)
 
 
 def _trickled_body_until_close(request: Request) -> Iterator[Action]:
     yield _OK + b"Connection: close\r\n\r\n"
     for byte in _body(request) + b" " * 10_000:
         yield bytes([byte])
-        yield Pause(0.1)
+        yield Pause(TRICKLE)
 
 
 @pytest.mark.parametrize(
@@ -204,7 +208,7 @@ async def test_a_trickled_download_ends_at_the_attempt_deadline_and_leaves_no_fi
             yield b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 10000\r\n\r\n"
             for _ in range(10_000):
                 yield b"\x00"
-                yield Pause(0.1)
+                yield Pause(TRICKLE)
 
         return trickle()
 
