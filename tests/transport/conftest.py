@@ -636,6 +636,10 @@ class Api:
             pytest.fail(f"{method}() did not end within {bound} s against the hostile server")
         return outcome
 
+    def with_options(self, **options: Any) -> Api:
+        """The client's ``with_options`` copy (it shares the client's connection pool)."""
+        return Api(self.client.with_options(**options), self.flavor)
+
     async def call(self, method: str, *args: Any, bound: float = CALL_BOUND, **kw: Any) -> Any:
         outcome = await self.attempt(method, *args, bound=bound, **kw)
         if outcome.error is not None:

@@ -31,9 +31,13 @@ from .conftest import (
 
 pytestmark = pytest.mark.anyio
 
-SHORT_TIMEOUT = 0.2
-"""The timeout of the clients facing trickles and endless answers."""
-TRICKLE = 0.05
+SHORT_TIMEOUT = 0.1
+"""The timeout of the calls facing trickles and endless answers.
+
+They run on ``client.with_options(timeout=SHORT_TIMEOUT)``, which shares the
+client's pool; the follow-up call runs on the client itself (timeout 1 s).
+"""
+TRICKLE = 0.025
 """Seconds between trickled bytes or lines: a quarter of the read timeout."""
 DEADLINE_BOUND = 8 * SHORT_TIMEOUT + 1.0
 """A trickled answer must end within this (the attempt's deadline, with room to spare)."""
@@ -114,10 +118,10 @@ async def test_an_oversized_head_line_or_trailer_section_is_an_error_not_a_hang(
     server: HostileServer,
     answer: Callable[[Request], Iterator[Action]],
 ) -> None:
-    api = make_api(timeout=SHORT_TIMEOUT)
+    api = make_api()
     server.script = hostile_first(answer)
 
-    first = await api.ticket("t1", bound=DEADLINE_BOUND)
+    first = await api.with_options(timeout=SHORT_TIMEOUT).ticket("t1", bound=DEADLINE_BOUND)
     first.failed_with(ticketpulse.TicketPulseError)
     first.typed()
     await api.expect_own_answer("t2")
@@ -187,10 +191,10 @@ async def test_a_trickle_within_the_read_timeout_still_ends_at_the_attempt_deadl
     server: HostileServer,
     answer: Callable[[Request], Iterator[Action]],
 ) -> None:
-    api = make_api(timeout=SHORT_TIMEOUT)
+    api = make_api()
     server.script = hostile_first(answer)
 
-    first = await api.ticket("t1", bound=DEADLINE_BOUND)
+    first = await api.with_options(timeout=SHORT_TIMEOUT).ticket("t1", bound=DEADLINE_BOUND)
     first.failed_with(ticketpulse.APIConnectionError)
     await api.expect_own_answer("t2")
 
@@ -198,7 +202,7 @@ async def test_a_trickle_within_the_read_timeout_still_ends_at_the_attempt_deadl
 async def test_a_trickled_download_ends_at_the_attempt_deadline_and_leaves_no_file(
     make_api: Callable[..., Api], server: HostileServer, tmp_path: Path
 ) -> None:
-    api = make_api(timeout=SHORT_TIMEOUT)
+    api = make_api()
 
     def script(request: Request) -> Iterator[Action] | None:
         if not request.path.startswith("/files/"):
@@ -214,7 +218,7 @@ async def test_a_trickled_download_ends_at_the_attempt_deadline_and_leaves_no_fi
 
     server.script = script
 
-    outcome = await api.attempt(
+    outcome = await api.with_options(timeout=SHORT_TIMEOUT).attempt(
         "download", f"{server.origin}/files/slow.png?secret=S", tmp_path, bound=DEADLINE_BOUND
     )
     outcome.failed_with(ticketpulse.APIConnectionError)

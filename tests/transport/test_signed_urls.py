@@ -111,7 +111,7 @@ async def test_a_signed_url_that_cannot_be_fetched_safely_is_refused_before_send
     outcome = await api.attempt("download", url, inbox)
     outcome.failed_with(ticketpulse.InvalidRequestError)
     _check_saved_safely_or_refused(outcome, tmp_path, inbox)
-    server.wait_quiet(0.1)
+    server.wait_quiet(0.05)
     assert len(server.received()) == requests, "a refused download sent a request"
     assert server.connections == connections, "a refused download opened a connection"
     await _follow_up(api, server, inbox)
@@ -221,7 +221,7 @@ async def test_an_https_client_never_downloads_plain_http_even_from_loopback(
     later = datetime.now(UTC) + timedelta(hours=1)
     again = await api.attempt("download", ticketpulse.SignedURL(target, later), tmp_path)
     again.failed_with(ticketpulse.InvalidRequestError)
-    server.wait_quiet(0.2)
+    server.wait_quiet(0.05)
     assert server.connections == 0, "the https client connected to the plain-http server"
     assert list(tmp_path.iterdir()) == []
 
