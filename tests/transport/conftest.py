@@ -646,6 +646,28 @@ class Api:
             raise outcome.error
         return outcome.value
 
+    async def iterate(self, ticket_ids: list[str], **kw: Any) -> Outcome:
+        """``iter_ticket_urls`` run to its end: the list of its TicketURLResults."""
+        client = self.client
+        if self.flavor.is_async:
+
+            async def collect() -> list[Any]:
+                async with client.iter_ticket_urls(ticket_ids, user_id=USER, **kw) as results:
+                    return [r async for r in results]
+
+            self.client = _Collector(collect)
+        else:
+
+            def collect_blocking() -> list[Any]:
+                with client.iter_ticket_urls(ticket_ids, user_id=USER, **kw) as results:
+                    return list(results)
+
+            self.client = _Collector(collect_blocking)
+        try:
+            return await self.attempt("collect")
+        finally:
+            self.client = client
+
     async def ticket(self, ticket_id: str, **kw: Any) -> Outcome:
         return await self.attempt("get_ticket_url", ticket_id, user_id=USER, **kw)
 
@@ -661,6 +683,11 @@ class Api:
                 await self.client.aclose()
             else:
                 await anyio.to_thread.run_sync(self.client.close, abandon_on_cancel=True)
+
+
+@dataclass
+class _Collector:
+    collect: Callable[[], Any]
 
 
 def assert_ticket(value: Any, ticket_id: str) -> None:

@@ -92,6 +92,27 @@ async def test_bulk_results_stay_in_order_and_never_include_a_smuggled_answer(
     await api.expect_own_answer("t4")
 
 
+@pytest.mark.parametrize("concurrency", [1, 3])
+async def test_iterated_bulk_results_each_name_their_own_ticket_despite_smuggling(
+    api: Api, server: HostileServer, concurrency: int
+) -> None:
+    def script(request: Request) -> bytes | None:
+        if request.is_ticket and request.index <= 2:
+            return ticket_answer(request.ticket_id) + ticket_answer(INJECTED)
+        return None
+
+    server.script = script
+    ids = [f"t{n}" for n in range(1, 7)]
+
+    outcome = await api.iterate(ids, concurrency=concurrency)
+    assert outcome.error is None, outcome.error
+    results = outcome.value
+    assert sorted(r.ticket_id for r in results) == sorted(ids)
+    for result in results:
+        assert_ticket(result.unwrap(), result.ticket_id)  # unwrap raises the ticket's error
+    await api.expect_own_answer("t7")
+
+
 async def test_a_smuggled_answer_inside_an_error_body_is_never_the_next_answer(
     api: Api, server: HostileServer
 ) -> None:
