@@ -158,7 +158,11 @@ def read_answer(
             exc.message = scrub(exc.message)
             exc.args = (exc.message,)
             exc.method, exc.url = method, url
-            raise
+            # The exceptions it was raised from hold the raw body (a JSONDecodeError's
+            # ``doc``, a UnicodeDecodeError's ``object``): not kept, even suppressed.
+            exc.__cause__ = exc.__context__ = None
+            exc.__suppress_context__ = True
+            raise exc from None
     message = error_message(answer.body, scrub)
     if call.on_status is not None:
         result = call.on_status(answer.status, message)

@@ -15,8 +15,10 @@ is read:
   how httpcore learns that an idle connection must be closed, and refuses a
   new request before writing a byte (``ConnectionNotAvailable``: the pool
   retries on a new connection);
-- the head, chunk lines, trailers and interim answers are bounded, and every
-  read's timeout is shortened to the attempt's deadline (``DEADLINE``).
+- the head, chunk lines, trailers and interim answers are bounded, the body
+  by the attempt's cap (``BODY_LIMIT``), and every read's timeout is shortened
+  to the attempt's deadline (``DEADLINE``): a limit ends httpcore's reading
+  with an error, so its stream generators end too.
 """
 
 # ruff: noqa: ASYNC109 - httpcore's stream interface passes timeouts per operation.
@@ -29,7 +31,7 @@ from typing import Any
 import httpcore
 
 from ._http11 import END, NEED_DATA, ProtocolError, ResponseParser, State
-from ._shared import DEADLINE, ReadTimeout, remaining
+from ._shared import BODY_LIMIT, DEADLINE, ReadTimeout, remaining
 
 __all__ = ["AsyncGuardedBackend", "GuardedBackend"]
 
@@ -65,6 +67,7 @@ class _Framing:
             raise httpcore.ConnectionNotAvailable()
         method = bytes(data[: data.find(b" ")]).decode("ascii", "replace")
         self.parser.start(method)
+        self.parser.max_body = BODY_LIMIT.get()
 
     def received(self, data: bytes) -> bytes:
         """Bytes read; returns those that belong to the current answer."""

@@ -34,6 +34,7 @@ from .._errors import UsageError
 from .._files import FileSink
 from ._guard import AsyncGuardedBackend, GuardedBackend
 from ._shared import (
+    BODY_LIMIT,
     DEADLINE,
     BodyReader,
     PoolTimeout,
@@ -255,6 +256,7 @@ class AsyncHttpcoreTransport:
         self._check_fork()
         total = attempt_deadline(timeout)
         token = DEADLINE.set(None if total is None else time.monotonic() + total)
+        limit_token = BODY_LIMIT.set(self._limit)
         reader = BodyReader(sink, self._limit)
         try:
             request = self._requests.build(call, url, timeout)
@@ -269,6 +271,7 @@ class AsyncHttpcoreTransport:
             raise
         finally:
             DEADLINE.reset(token)
+            BODY_LIMIT.reset(limit_token)
 
     async def _send_on_slot(
         self, request: httpcore.Request, reader: BodyReader, timeout: httpx.Timeout
@@ -371,8 +374,11 @@ async def _read(response: httpcore.Response, reader: BodyReader) -> Answer:
         status = response.status
         headers = _headers(response.headers)
         reader.start(status, headers)
-        async for chunk in response.aiter_stream():
-            reader.feed(chunk)
+        # Closed at once if the reader refuses a chunk (an async generator left to
+        # the garbage collector would be finalized in another task, or never).
+        async with contextlib.aclosing(response.aiter_stream()) as chunks:
+            async for chunk in chunks:
+                reader.feed(chunk)
         return Answer(status, reader.finish(), headers)
     finally:
         await response.aclose()
@@ -467,6 +473,7 @@ class HttpcoreTransport:
         self._check_fork()
         total = attempt_deadline(timeout)
         token = DEADLINE.set(None if total is None else time.monotonic() + total)
+        limit_token = BODY_LIMIT.set(self._limit)
         reader = BodyReader(sink, self._limit)
         shards = self._shards
         try:
@@ -493,6 +500,7 @@ class HttpcoreTransport:
             raise
         finally:
             DEADLINE.reset(token)
+            BODY_LIMIT.reset(limit_token)
 
     def close(self) -> None:
         self.is_closed = True
@@ -556,8 +564,9 @@ class AsyncHttpxClientTransport:
                         reader.feed(response.content)
                     else:
                         reader.start(status, headers)
-                        async for chunk in response.aiter_raw():
-                            reader.feed(chunk)
+                        async with contextlib.aclosing(response.aiter_raw()) as chunks:
+                            async for chunk in chunks:
+                                reader.feed(chunk)
                     return Answer(status, reader.finish(), headers)
                 finally:
                     await response.aclose()

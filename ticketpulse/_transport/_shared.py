@@ -26,6 +26,7 @@ from .._errors import ConfigurationError
 from .._files import FileSink
 
 __all__ = [
+    "BODY_LIMIT",
     "DEADLINE",
     "DEFAULT_MAX_RESPONSE_SIZE",
     "INVALID",
@@ -200,6 +201,12 @@ DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 )
 """The current attempt's deadline (``time.monotonic()``), for code below the
 transport that has no other way to learn it (the httpx family's network streams)."""
+
+BODY_LIMIT: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "ticketpulse_body_limit", default=None
+)
+"""The current attempt's body cap, for the same streams: an answer stopped there
+ends httpcore's reading with an error, which leaves none of its generators open."""
 
 
 def attempt_deadline(timeout: httpx.Timeout) -> float | None:
