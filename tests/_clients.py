@@ -1,4 +1,7 @@
-"""The clients the suites run, by name: ``AsyncClient[builtin]`` is ``AsyncClient(transport="builtin")``."""
+"""The clients the suites run, by name.
+
+``AsyncClient[builtin]`` is ``AsyncClient(transport="builtin")``, and so on.
+"""
 
 from __future__ import annotations
 

@@ -118,9 +118,12 @@ class Wire:
         await self._server.wait_closed()
 
 
+BUILTIN: Client = client_class("AsyncClient[builtin]")
+
+
 @contextlib.asynccontextmanager
 async def serving(
-    handler: Handler, client_type: Client = client_class("AsyncClient[builtin]"), **kwargs: Any
+    handler: Handler, client_type: Client = BUILTIN, **kwargs: Any
 ) -> AsyncIterator[tuple[Wire, Any]]:
     wire = Wire(handler)
     async with (
@@ -293,9 +296,10 @@ async def test_connections_stay_within_the_pool_and_a_full_pool_times_out_unsent
     gate = asyncio.Event()
     held = holding(gate)
     timeout = httpx.Timeout(5.0, pool=0.2)
-    async with serving(
-        held, client_type, timeout=timeout, max_retries=0, max_connections=3
-    ) as (wire, client):
+    async with serving(held, client_type, timeout=timeout, max_retries=0, max_connections=3) as (
+        wire,
+        client,
+    ):
         calls = [asyncio.ensure_future(client.get_events()) for _ in range(10)]
         while len(wire.requests) < 3:  # the pool is full
             await asyncio.sleep(0.01)

@@ -465,8 +465,9 @@ def test_import_ticketpulse_loads_neither_aiohttp_nor_the_test_kit() -> None:
     code = """
 import sys
 import ticketpulse
+shared = "ticketpulse._transport._shared"
 lazy = {"asyncio", "httpcore", "h11"} | {
-    m for m in sys.modules if m.startswith("ticketpulse._transport.") and m != "ticketpulse._transport._shared"
+    m for m in sys.modules if m.startswith("ticketpulse._transport.") and m != shared
 }
 print(sorted(m for m in sys.modules if m.split(".")[0] == "aiohttp"
              or m == "ticketpulse.testing" or m.startswith("ticketpulse.testing.")

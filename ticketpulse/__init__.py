@@ -99,4 +99,3 @@ __all__ = [
     "UserEvent",
     "__version__",
 ]
-

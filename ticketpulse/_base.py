@@ -7,10 +7,10 @@ before sending; everything that may be shown gets the redacted twin.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 import os
 import re
 import ssl
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -19,9 +19,9 @@ import httpx
 from ._core import Call
 from ._endpoints import is_loopback
 from ._errors import ConfigurationError
-from ._transport._shared import DEFAULT_MAX_RESPONSE_SIZE, Settings
 from ._redact import REDACTED, Secret, install_log_filter, redact, secret_of
 from ._retry import RetryPolicy
+from ._transport._shared import DEFAULT_MAX_RESPONSE_SIZE, Settings
 from ._version import __version__
 
 __all__ = [

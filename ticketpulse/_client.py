@@ -89,7 +89,7 @@ class Client(BaseClient):
         super().__init__(
             api_key, base_url, timeout, max_retries, max_connections, max_response_size
         )
-        self._transport_name = transport
+        self._transport_name: Literal["httpx", "builtin"] = transport
         self._transport = sync_transport(transport, http_client, self._settings)
         self._user_client = http_client is not None
 

@@ -105,7 +105,9 @@ class FileSink:
         try:
             os.replace(self._temp, target)
         except OSError as exc:
-            raise InvalidRequestError(f"cannot save the download as {target}: {exc.strerror or exc}") from None
+            raise InvalidRequestError(
+                f"cannot save the download as {target}: {exc.strerror or exc}"
+            ) from None
         self._temp = None
         return target
 

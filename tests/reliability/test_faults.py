@@ -537,7 +537,9 @@ async def test_orders_under_random_faults_are_never_lost_or_duplicated(
     flavour: Flavour,
 ) -> None:
     """A soak: 150 create_order calls, each meeting a random fault (seeded, reproducible)."""
-    seed = 5 + ["Client", "AsyncClient", "AsyncClient[aiohttp]", "AsyncClient[builtin]"].index(flavour.client)
+    seed = 5 + ["Client", "AsyncClient", "AsyncClient[aiohttp]", "AsyncClient[builtin]"].index(
+        flavour.client
+    )
     rng = random.Random(seed)
     # A short timeout for the stalls; retries absorb spurious ones on reads.
     api = make_api(timeout=SHORT)

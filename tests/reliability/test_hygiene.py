@@ -108,11 +108,15 @@ with sandbox.serve() as base_url:
                   backend=backend)
         anyio.run(in_process, backend=backend)
     async def with_aiohttp():
-        await alifecycle(ticketpulse.AsyncClient(sandbox.api_key, base_url=base_url, transport="aiohttp"))
+        await alifecycle(
+            ticketpulse.AsyncClient(sandbox.api_key, base_url=base_url, transport="aiohttp")
+        )
     if importlib.util.find_spec("aiohttp") is not None:
         asyncio.run(with_aiohttp())
     async def with_asyncio():
-        await alifecycle(ticketpulse.AsyncClient(sandbox.api_key, base_url=base_url, transport="builtin"))
+        await alifecycle(
+            ticketpulse.AsyncClient(sandbox.api_key, base_url=base_url, transport="builtin")
+        )
     asyncio.run(with_asyncio())
     assert sandbox.connections.wait_until(open=0, timeout=10), sandbox.connections
 gc.collect()
@@ -333,9 +337,14 @@ def other_loop_cases() -> list[Any]:
         pytest.param("AsyncClient", "asyncio", id="AsyncClient-asyncio-then-asyncio"),
         pytest.param("AsyncClient", "trio", id="AsyncClient-trio-then-asyncio"),
         pytest.param(
-            "AsyncClient[aiohttp]", "asyncio", id="AsyncClient[aiohttp]-asyncio-then-asyncio", marks=needs_aiohttp
+            "AsyncClient[aiohttp]",
+            "asyncio",
+            id="AsyncClient[aiohttp]-asyncio-then-asyncio",
+            marks=needs_aiohttp,
         ),
-        pytest.param("AsyncClient[builtin]", "asyncio", id="AsyncClient[builtin]-asyncio-then-asyncio"),
+        pytest.param(
+            "AsyncClient[builtin]", "asyncio", id="AsyncClient[builtin]-asyncio-then-asyncio"
+        ),
     ]
 
 

@@ -335,9 +335,10 @@ async def test_a_web_app_awaiting_the_sdk_under_load_has_no_error_and_a_bounded_
 ) -> None:
     sandbox, server = sandbox_server
     run = await run_load(sandbox, server, client_class_of(client), total, concurrency)
-    record(figures, run, client if isinstance(client, str) else client.__name__)
+    name = client if isinstance(client, str) else client.__name__
+    record(figures, run, name)
     print(
-        f"\n{client if isinstance(client, str) else client.__name__}: {run.requests} requests at concurrency "
+        f"\n{name}: {run.requests} requests at concurrency "
         f"{run.concurrency} in {run.seconds:.1f} s ({run.rate:.0f}/s), {run.errors} errors, "
         f"sandbox connections peak {run.peak}, accepted {run.accepted}"
     )

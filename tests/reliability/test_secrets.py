@@ -77,7 +77,9 @@ TARGETS = [
     for flavour in FLAVOURS
     for mode in ("in-process", "loopback")
     # AiohttpClient and AsyncioClient need sockets: no in-process transport.
-    if not (flavour.client in ("AsyncClient[aiohttp]", "AsyncClient[builtin]") and mode == "in-process")
+    if not (
+        flavour.client in ("AsyncClient[aiohttp]", "AsyncClient[builtin]") and mode == "in-process"
+    )
 ]
 
 

@@ -28,8 +28,7 @@ def check_name(transport: object, allowed: tuple[str, ...]) -> str:
 
 
 def _http_client_type(http_client: object) -> str:
-    module = type(http_client).__module__.split(".")[0]
-    return module
+    return type(http_client).__module__.split(".")[0]
 
 
 def async_transport(transport: str, http_client: Any, settings: Settings) -> AsyncTransport:

@@ -47,7 +47,10 @@ class _CheckedConnector(aiohttp.TCPConnector):
     """A connector that hands out only connections with nothing waiting on them."""
 
     async def connect(
-        self, req: aiohttp.ClientRequest, traces: list[Any], timeout: aiohttp.ClientTimeout
+        self,
+        req: aiohttp.ClientRequest,
+        traces: list[Any],
+        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 - aiohttp's signature
     ) -> aiohttp.connector.Connection:
         for _ in range(8):
             connection = await super().connect(req, traces, timeout)

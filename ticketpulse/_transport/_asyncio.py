@@ -209,7 +209,7 @@ class _Connection(asyncio.BufferedProtocol):
                 self.headers = event.headers
                 exchange.reader.start(event.status, event.headers)
             else:
-                exchange.reader.feed(cast("bytes", event))
+                exchange.reader.feed(event)
 
     async def drained(self, timeout: float | None) -> None:
         """Wait until the request has left the buffer, if the transport said to."""

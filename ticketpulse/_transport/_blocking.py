@@ -7,6 +7,7 @@ attempt's deadline, so no server can hold a call past it.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import threading
@@ -54,10 +55,8 @@ class _Connection:
         self.idle_since = 0.0
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.sock.close()
-        except OSError:
-            pass
 
 
 class BlockingTransport:
@@ -138,7 +137,7 @@ class BlockingTransport:
             raise WriteTimeout("the request could not be written in time") from None
         except OSError as exc:
             raise ReadError(f"the connection broke: {exc}") from None
-        status, headers = 0, {}
+        status, headers = 0, dict[str, str]()
         try:
             while True:
                 event = parser.next_event()
@@ -171,9 +170,7 @@ class BlockingTransport:
             idle = self._idle.get(origin.key)
             while idle:
                 connection = idle.pop()  # the most recently used: the warmest
-                if now - connection.idle_since < self._expiry and not readable_now(
-                    connection.sock
-                ):
+                if now - connection.idle_since < self._expiry and not readable_now(connection.sock):
                     return connection
                 connection.close()
         return self._connect(origin, timeout)

@@ -154,10 +154,10 @@ class ResponseParser:
 
     __slots__ = (
         "_buffer",
-        "_method",
         "_interim",
-        "_keep_body",
         "_keep_alive",
+        "_keep_body",
+        "_method",
         "_remaining",
         "_trailer_size",
         "body_size",
@@ -393,9 +393,9 @@ class ResponseParser:
             end = buffer.find(b"\r\n")
             if state is State.TRAILERS:
                 limit = MAX_TRAILERS - self._trailer_size
-                if end < 0 and len(buffer) > limit or end > limit:
+                if (end < 0 and len(buffer) > limit) or end > limit:
                     raise LimitError(f"the trailer section is larger than {MAX_TRAILERS:,} bytes")
-            elif end < 0 and len(buffer) > MAX_CHUNK_LINE or end > MAX_CHUNK_LINE:
+            elif (end < 0 and len(buffer) > MAX_CHUNK_LINE) or end > MAX_CHUNK_LINE:
                 raise LimitError(f"a chunk line is longer than {MAX_CHUNK_LINE:,} bytes")
             if end < 0:
                 if b"\n" in buffer:

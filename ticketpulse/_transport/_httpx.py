@@ -21,8 +21,8 @@ import contextlib
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Generic, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 import anyio
@@ -192,7 +192,8 @@ def _async_backend() -> httpcore.AsyncNetworkBackend:
 
         inner = AsyncioBackend()
     else:
-        inner = httpcore.AnyIOBackend()
+        # httpcore declares it conditionally (on anyio being installed): it is here.
+        inner = cast("httpcore.AsyncNetworkBackend", httpcore.AnyIOBackend())
     return AsyncGuardedBackend(inner)
 
 
@@ -274,7 +275,10 @@ class AsyncHttpcoreTransport:
             BODY_LIMIT.reset(limit_token)
 
     async def _send_on_slot(
-        self, request: httpcore.Request, reader: BodyReader, timeout: httpx.Timeout
+        self,
+        request: httpcore.Request,
+        reader: BodyReader,
+        timeout: httpx.Timeout,  # noqa: ASYNC109 - per-operation timeouts
     ) -> Answer:
         index = self._idle.pop() if self._idle else self._queue_on()
         slot = self._slots[index]
@@ -374,14 +378,23 @@ async def _read(response: httpcore.Response, reader: BodyReader) -> Answer:
         status = response.status
         headers = _headers(response.headers)
         reader.start(status, headers)
-        # Closed at once if the reader refuses a chunk (an async generator left to
-        # the garbage collector would be finalized in another task, or never).
-        async with contextlib.aclosing(response.aiter_stream()) as chunks:
-            async for chunk in chunks:
-                reader.feed(chunk)
+        await _feed(response.aiter_stream(), reader)
         return Answer(status, reader.finish(), headers)
     finally:
         await response.aclose()
+
+
+async def _feed(chunks: AsyncIterator[bytes], reader: BodyReader) -> None:
+    """Every chunk to ``reader``; the iterator closed at once if the reader refuses
+    one (an async generator left to the garbage collector is finalized late, or
+    with a warning under trio)."""
+    try:
+        async for chunk in chunks:
+            reader.feed(chunk)
+    finally:
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 PoolT = TypeVar("PoolT", httpcore.ConnectionPool, httpcore.AsyncConnectionPool)
@@ -564,9 +577,7 @@ class AsyncHttpxClientTransport:
                         reader.feed(response.content)
                     else:
                         reader.start(status, headers)
-                        async with contextlib.aclosing(response.aiter_raw()) as chunks:
-                            async for chunk in chunks:
-                                reader.feed(chunk)
+                        await _feed(response.aiter_raw(), reader)
                     return Answer(status, reader.finish(), headers)
                 finally:
                     await response.aclose()
@@ -638,4 +649,3 @@ class HttpxClientTransport:
 
     def close(self) -> None:
         pass  # never close what the user gave us
-

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, cast
 
 import httpcore
+
 from ._reads import read_buffer
 from ._shared import readable_now
 

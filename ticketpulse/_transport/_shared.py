@@ -312,7 +312,7 @@ _generation = 0
 
 
 def _forked() -> None:
-    global _generation  # noqa: PLW0603 - one counter per process, bumped in the child
+    global _generation
     _generation += 1
 
 
