@@ -285,11 +285,16 @@ async def test_cancelling_a_bulk_fetch_leaves_nothing_running(counter: Counter) 
             counter.leave("x")
         return answer("x")
 
+    async def fast_then_slow(request: httpx.Request) -> httpx.Response:
+        if request.url.params["ticket_id"] == "t0":
+            return answer("t0")  # the first goes alone; the rest fan out after it
+        return await slow(request)
+
     async with (
-        httpx.AsyncClient(transport=httpx.MockTransport(slow)) as http,
+        httpx.AsyncClient(transport=httpx.MockTransport(fast_then_slow)) as http,
         ticketpulse.AsyncClient(KEY, http_client=http) as client,
     ):
-        with anyio.move_on_after(0.1) as scope:
+        with anyio.move_on_after(0.2) as scope:
             await client.get_ticket_urls([f"t{i}" for i in range(50)], user_id=7, concurrency=8)
     assert scope.cancelled_caught
     assert counter.cancelled == 8

@@ -26,7 +26,7 @@ from ._base import (
 )
 from ._bulk import DEFAULT_CONCURRENCY
 from ._core import Answer, Call, Failure
-from ._errors import InvalidRequestError, TicketPulseError, UsageError
+from ._errors import AuthenticationError, InvalidRequestError, TicketPulseError, UsageError
 from ._files import FileSink
 from ._models import (
     Attendee,
@@ -361,29 +361,54 @@ class AsyncTicketURLs:
         return item
 
     async def _feed(self, send: MemoryObjectSendStream[TicketURLResult | BaseException]) -> None:
-        async with send, anyio.create_task_group() as workers:
-            for _ in range(self._concurrency):
-                workers.start_soon(self._work, send.clone())
+        async with send:
+            # SPEC §2: the first request goes alone; the rest fan out only once it
+            # has authenticated (a wrong key reaches the server once).
+            if not await self._take_one(send, until_sent=True):
+                return
+            async with anyio.create_task_group() as workers:
+                for _ in range(self._concurrency):
+                    workers.start_soon(self._work, send.clone())
 
     async def _work(self, send: MemoryObjectSendStream[TicketURLResult | BaseException]) -> None:
         async with send:
-            while True:
-                try:
-                    taken = self._source.take()
-                except Exception as exc:  # noqa: BLE001 - handed to the consumer
-                    await send.send(exc)
-                    return
-                if taken is None:
-                    return
-                ticket_id, call = taken
-                if isinstance(call, InvalidRequestError):
-                    outcome: SignedURL | TicketPulseError = call
-                else:
-                    try:
-                        outcome = await self._run(call)
-                    except TicketPulseError as exc:
-                        outcome = exc
-                await send.send(_bulk.result_of(ticket_id, outcome))
+            while await self._take_one(send):
+                pass
+
+    async def _take_one(
+        self,
+        send: MemoryObjectSendStream[TicketURLResult | BaseException],
+        until_sent: bool = False,
+    ) -> bool:
+        """Fetch the next id's URL and hand on its result; False once the run is over.
+
+        ``until_sent``: skip over invalid ids (handed on as their errors) until one
+        request has been sent. A 403 ends the run: the key is bad, not the ticket.
+        """
+        while True:
+            try:
+                taken = self._source.take()
+            except Exception as exc:  # noqa: BLE001 - handed to the consumer
+                await send.send(exc)
+                return False
+            if taken is None:
+                return False
+            ticket_id, call = taken
+            if isinstance(call, InvalidRequestError):
+                await send.send(_bulk.result_of(ticket_id, call))
+                if until_sent:
+                    continue
+                return True
+            try:
+                outcome: SignedURL | TicketPulseError = await self._run(call)
+            except AuthenticationError as exc:
+                self._source.stop()  # no new request with a key the API refuses
+                await send.send(exc)
+                return False
+            except TicketPulseError as exc:
+                outcome = exc
+            await send.send(_bulk.result_of(ticket_id, outcome))
+            return True
 
 
 async def fetch_all(
@@ -393,14 +418,23 @@ async def fetch_all(
 ) -> list[SignedURL]:
     """``run`` every call, at most ``limit`` at once; the results in order, or the first error.
 
-    The first error cancels the calls in flight and is raised.
+    The first call goes alone, the rest only once it has authenticated (SPEC §2:
+    a wrong key reaches the server once). The first error cancels the calls in
+    flight and is raised.
     """
     results: list[SignedURL | None] = [None] * len(calls)
+    if not calls:
+        return []
+    results[0] = await run(calls[0])
     failures: list[TicketPulseError] = []
-    indexes = iter(range(len(calls)))
+    indexes = iter(range(1, len(calls)))
 
     async def worker(scope: anyio.CancelScope) -> None:
         for index in indexes:  # shared: each worker takes the next index
+            if failures:
+                # The run is over: cancellation reaches a worker only at its next
+                # await that yields, which an answer already there may not.
+                return
             try:
                 url = await run(calls[index])
             except TicketPulseError as exc:
@@ -410,7 +444,7 @@ async def fetch_all(
             results[index] = url
 
     async with anyio.create_task_group() as group:
-        for _ in range(min(limit, len(calls))):
+        for _ in range(min(limit, len(calls) - 1)):
             group.start_soon(worker, group.cancel_scope)
     if failures:
         raise failures[0]

@@ -25,7 +25,7 @@ from ._base import (
 )
 from ._bulk import DEFAULT_CONCURRENCY
 from ._core import Answer, Call, Failure
-from ._errors import InvalidRequestError, TicketPulseError, UsageError
+from ._errors import AuthenticationError, InvalidRequestError, TicketPulseError, UsageError
 from ._files import FileSink
 from ._models import (
     Attendee,
@@ -240,8 +240,12 @@ class Client(BaseClient):
         if min(limit, len(calls)) > 1 and not self._user_client:
             return self._fetch_on_own_loop(calls, limit)
         results: list[SignedURL | None] = [None] * len(calls)
+        if not calls:
+            return []
+        # SPEC §2: the first request goes alone; the rest only once it authenticated.
+        results[0] = self._run(calls[0])
         failures: list[TicketPulseError] = []
-        indexes = iter(range(len(calls)))
+        indexes = iter(range(1, len(calls)))
         lock = threading.Lock()
         stop = threading.Event()
 
@@ -258,7 +262,7 @@ class Client(BaseClient):
                     stop.set()  # the other workers take no more ids
                     return
 
-        _run_threads(worker, min(limit, len(calls)), stop)
+        _run_threads(worker, min(limit, len(calls) - 1), stop)
         if failures:
             raise failures[0]
         return cast("list[SignedURL]", results)
@@ -371,6 +375,10 @@ class Client(BaseClient):
                     else:
                         try:
                             outcome = self._run(call)
+                        except AuthenticationError as exc:
+                            source.stop()  # a 403: no new request with a refused key
+                            answers.put(exc)
+                            return
                         except TicketPulseError as exc:
                             outcome = exc
                     answers.put(_bulk.result_of(ticket_id, outcome))
@@ -378,6 +386,26 @@ class Client(BaseClient):
                 answers.put(exc)
             finally:
                 answers.put(done)
+
+        # SPEC §2: the first request goes alone (invalid ids before it are handed on
+        # as their errors); the workers start only once it has authenticated.
+        while True:
+            taken = source.take()
+            if taken is None:
+                return
+            ticket_id, call = taken
+            if isinstance(call, InvalidRequestError):
+                yield _bulk.result_of(ticket_id, call)
+                continue
+            try:
+                first: SignedURL | TicketPulseError = self._run(call)
+            except AuthenticationError:
+                source.stop()
+                raise
+            except TicketPulseError as exc:
+                first = exc
+            yield _bulk.result_of(ticket_id, first)
+            break
 
         threads = [threading.Thread(target=worker, daemon=True) for _ in range(limit)]
         for thread in threads:
