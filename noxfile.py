@@ -19,7 +19,7 @@ def _group(name: str) -> list[str]:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The test suite, under asyncio and trio, against respx and the sandbox."""
-    session.install("-e", ".[sandbox,serve,aiohttp,cli,orjson]", *_group("test"))
+    session.install("-e", ".[sandbox,serve,aiohttp,cli,orjson,otel]", *_group("test"))
     session.run("python", "-m", "pytest", *session.posargs)
 
 
@@ -45,6 +45,45 @@ def reliability(session: nox.Session) -> None:
 
 
 @nox.session
+def bare(session: nox.Session) -> None:
+    """The package alone, no extra: ``import ticketpulse`` and ``from ticketpulse import *`` work,
+    every module it imports is a declared dependency, and a call goes through."""
+    session.install(".")
+    session.run("python", "-c", BARE_CHECK)
+
+
+BARE_CHECK = """
+import importlib.metadata, re, sys
+import ticketpulse
+from ticketpulse import *  # noqa: F403
+from ticketpulse.testing import Sandbox
+
+declared = {
+    re.split(r"[ ;<>=!~\\[]", r)[0].lower().replace("-", "_")
+    for r in importlib.metadata.requires("ticketpulse") or ()
+    if "extra ==" not in r
+}
+sandbox = Sandbox()  # no extra: the in-process API (files need ticketpulse[sandbox])
+key = sandbox.add_account(name="Shop").key
+with sandbox.client(api_key=key) as client:
+    assert client.get_events() == []
+for transport in ("httpx", "builtin"):
+    with sandbox.serve() as base_url, ticketpulse.Client(
+        key, base_url=base_url, transport=transport
+    ) as client:
+        assert client.get_events() == []
+stdlib = set(sys.stdlib_module_names)
+own = {"ticketpulse", "_ticketpulse_pytest_plugin"}
+used = {m.split(".")[0] for m in sys.modules} - stdlib - own
+# Imported by the declared ones themselves (attrs: attr; httpx: certifi, idna, ...).
+indirect = {"attr", "certifi", "idna", "sniffio", "typing_extensions", "exceptiongroup"}
+missing = sorted(m for m in used - declared - indirect if not m.startswith("_"))
+assert not missing, f"imported but not declared: {missing}"
+print("bare install: import, star import and calls on both transports work; imports declared")
+"""
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff: lint rules and formatting."""
     session.install(*_group("lint"))
@@ -55,7 +94,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict and pyright --strict on the package and the typing tests."""
-    session.install("-e", ".[sandbox,serve,aiohttp,cli,orjson]", *_group("typecheck"))
+    session.install("-e", ".[sandbox,serve,aiohttp,cli,orjson,otel]", *_group("typecheck"))
     session.run("mypy")
     session.run("pyright")
 

@@ -39,6 +39,7 @@ from ._models import (
     UserEvent,
 )
 from ._retry import attempts
+from ._telemetry import call_span
 from ._transport import TransportName, async_transport
 from ._transport._shared import fork_generation
 
@@ -280,18 +281,22 @@ class AsyncClient(BaseClient):
         url, shown = self._urls(call)
         scrub = self._scrub_for(call)
         steps = attempts(call, self._policy, method=call.method, url=shown, scrub=scrub)
-        step = next(steps)
-        while True:
-            outcome: Answer | Failure | None = None
-            if step is None:
-                outcome = await self._transport.send(call, url, self._timeout, sink, scrub)
-            else:
-                await sleep(step)
-            try:
-                step = steps.send(outcome)
-            except StopIteration as done:
-                result: T = done.value
-                return result
+        with call_span(call.operation, call.method, shown) as span:
+            step = next(steps)
+            while True:
+                outcome: Answer | Failure | None = None
+                if step is None:
+                    span.sent()
+                    outcome = await self._transport.send(call, url, self._timeout, sink, scrub)
+                    if isinstance(outcome, Answer):
+                        span.answered(outcome.status)
+                else:
+                    await sleep(step)
+                try:
+                    step = steps.send(outcome)
+                except StopIteration as done:
+                    result: T = done.value
+                    return result
 
 
 class AsyncTicketURLs:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from . import _json
-from ._errors import UnexpectedResponseError, status_error
+from ._errors import RateLimitError, UnexpectedResponseError, status_error
 from ._redact import redact
 
 __all__ = [
@@ -61,6 +62,8 @@ class Call(NamedTuple, Generic[T]):
     idempotent: bool = True
     on_status: Callable[[int, str], T | _NoOverride] | None = None
     url: str | None = None
+    operation: str = ""
+    """The client method's name, e.g. ``"get_ticket_url"`` (the span's name)."""
 
 
 class Answer(NamedTuple):
@@ -168,4 +171,30 @@ def read_answer(
         result = call.on_status(answer.status, message)
         if result is not NO_OVERRIDE:
             return result
-    raise status_error(answer.status, message, method=method, url=url)
+    error = status_error(answer.status, message, method=method, url=url)
+    if isinstance(error, RateLimitError):
+        error.retry_after = retry_after_seconds(answer.headers.get("retry-after"))
+    raise error
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` value (RFC 9110 §10.2.3: seconds or an HTTP date) in
+    seconds from now, or None if absent or nonsense."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime  # rare: keep import cheap
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if seconds != seconds or seconds == float("inf"):  # NaN, or a wait for ever
+        return None
+    return max(0.0, seconds)

@@ -68,7 +68,9 @@ def _is_ipv4_loopback(host: str) -> bool:
     )
 
 
-_GET_EVENTS = Call("GET", "/events", fast_reader(list[Event], read_json(read_events)))
+_GET_EVENTS = Call(
+    "GET", "/events", fast_reader(list[Event], read_json(read_events)), operation="get_events"
+)
 
 
 def get_events() -> Call[list[Event]]:
@@ -90,7 +92,13 @@ _READ_USER_EVENTS = fast_reader(list[UserEvent], read_json(read_user_events))
 def get_user_events(user_id: int) -> Call[list[UserEvent]]:
     """GET /users/{userId}/events."""
     user_id = check.positive_int("user_id", user_id)
-    return Call("GET", f"/users/{user_id}/events", _READ_USER_EVENTS, on_status=_no_orders_is_empty)
+    return Call(
+        "GET",
+        f"/users/{user_id}/events",
+        _READ_USER_EVENTS,
+        on_status=_no_orders_is_empty,
+        operation="get_user_events",
+    )
 
 
 _READ_TICKETS = fast_reader(list[Ticket], read_json(read_tickets))
@@ -101,7 +109,11 @@ def get_event_tickets(event_id: int, *, user_id: int) -> Call[list[Ticket]]:
     event_id = check.positive_int("event_id", event_id)
     user_id = check.positive_int("user_id", user_id)
     return Call(
-        "GET", f"/events/{event_id}/tickets", _READ_TICKETS, params=(("wp_user_id", str(user_id)),)
+        "GET",
+        f"/events/{event_id}/tickets",
+        _READ_TICKETS,
+        params=(("wp_user_id", str(user_id)),),
+        operation="get_event_tickets",
     )
 
 
@@ -138,6 +150,7 @@ def personalize_tickets(
         _READ_PERSONALIZATION,
         params=(("wp_user_id", str(user_id)),),
         body=body,
+        operation="personalize_tickets",
     )
 
 
@@ -156,20 +169,25 @@ def _read_signed_url(body: bytes) -> SignedURL:
     return SignedURL(url=url, expires_at=fetched_at + SIGNED_URL_LIFETIME)
 
 
-def _signed_url_call(path: str, name: str, ref: str, user_id: int) -> Call[SignedURL]:
+def _signed_url_call(
+    path: str, name: str, ref: str, user_id: int, operation: str
+) -> Call[SignedURL]:
     ref = check.reference(name, ref)
     user_id = check.positive_int("user_id", user_id)
-    return Call("GET", path, _read_signed_url, params=(("wp_user_id", str(user_id)), (name, ref)))
+    params = (("wp_user_id", str(user_id)), (name, ref))
+    return Call("GET", path, _read_signed_url, params=params, operation=operation)
 
 
 def get_ticket_url(ticket_id: str, *, user_id: int) -> Call[SignedURL]:
     """GET /users/get-ticket?wp_user_id=&ticket_id=: the signed QR image URL."""
-    return _signed_url_call("/users/get-ticket", "ticket_id", ticket_id, user_id)
+    return _signed_url_call("/users/get-ticket", "ticket_id", ticket_id, user_id, "get_ticket_url")
 
 
 def get_order_pdf_url(order_id: str, *, user_id: int) -> Call[SignedURL]:
     """GET /orders/get-ticket?wp_user_id=&order_id=: the signed order PDF URL."""
-    return _signed_url_call("/orders/get-ticket", "order_id", order_id, user_id)
+    return _signed_url_call(
+        "/orders/get-ticket", "order_id", order_id, user_id, "get_order_pdf_url"
+    )
 
 
 def _read_order_answer(body: bytes) -> None:
@@ -233,7 +251,14 @@ def create_order(order: NewOrder) -> Call[None]:
     """POST /orders/create without tp_order_id: a new order. Not idempotent."""
     _check_order(order, lines_required=True)
     body = _json.dumps(unstructure_body(order))
-    return Call("POST", "/orders/create", _read_order_answer, body=body, idempotent=False)
+    return Call(
+        "POST",
+        "/orders/create",
+        _read_order_answer,
+        body=body,
+        idempotent=False,
+        operation="create_order",
+    )
 
 
 def mark_order_processing(tp_order_id: int, *, order: NewOrder | None = None) -> Call[None]:
@@ -246,7 +271,12 @@ def mark_order_processing(tp_order_id: int, *, order: NewOrder | None = None) ->
         if not order.order_lines:
             del fields["order_lines"]  # an empty list would read as "no order lines"
     return Call(
-        "POST", "/orders/create", _read_order_answer, body=_json.dumps(fields), idempotent=False
+        "POST",
+        "/orders/create",
+        _read_order_answer,
+        body=_json.dumps(fields),
+        idempotent=False,
+        operation="mark_order_processing",
     )
 
 
@@ -293,7 +323,7 @@ def download(signed_url: SignedURL | str, *, allow_http: bool = False) -> Call[b
         raise InvalidRequestError("signed_url must not contain credentials")
     if not _valid_host(host):
         raise InvalidRequestError("signed_url's host is not a valid host name")
-    return Call("GET", parts.path, _read_raw, url=url)
+    return Call("GET", parts.path, _read_raw, url=url, operation="download")
 
 
 def _valid_host(host: str) -> bool:

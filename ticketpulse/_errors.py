@@ -142,7 +142,23 @@ class NotFoundError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429: too many requests. Retried automatically, honouring Retry-After."""
+    """429: too many requests. Retried automatically, honouring Retry-After.
+
+    ``retry_after``: the seconds the server asked to wait (its ``Retry-After``,
+    in seconds or as an HTTP date), or ``None`` when it did not say.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        method: str,
+        url: str,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, method=method, url=url)
+        self.retry_after = retry_after
 
 
 class ServerError(APIStatusError):

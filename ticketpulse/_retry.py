@@ -12,12 +12,19 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Generator
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import attrs
 
-from ._core import Answer, Call, Failure, FailureKind, error_message, read_answer
+from ._core import (
+    Answer,
+    Call,
+    Failure,
+    FailureKind,
+    error_message,
+    read_answer,
+    retry_after_seconds,
+)
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -60,24 +67,7 @@ class RetryPolicy:
 
     def retry_after(self, value: str | None) -> float | None:
         """Seconds the server asked to wait, or None if it did not say (or said nonsense)."""
-        if not value:
-            return None
-        value = value.strip()
-        try:
-            seconds = float(value)
-        except ValueError:
-            from email.utils import parsedate_to_datetime  # rare: keep import cheap
-
-            try:
-                when = parsedate_to_datetime(value)
-            except (TypeError, ValueError, IndexError):
-                return None
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
-            seconds = (when - datetime.now(UTC)).total_seconds()
-        if seconds != seconds:  # NaN
-            return None
-        return max(0.0, seconds)
+        return retry_after_seconds(value)
 
     def delay_for_status(self, answer: Answer, retry: int) -> float | None:
         """The wait before repeating a call that got ``answer``, or None: do not repeat."""

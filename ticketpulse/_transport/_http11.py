@@ -347,16 +347,22 @@ class ResponseParser:
                 # §6.3 item 3: "ought to be handled as an error" (request smuggling
                 # and response splitting use exactly this).
                 raise ProtocolError("the answer has both Transfer-Encoding and Content-Length")
-            codings = [c.strip().lower() for c in encoding.split(",")]
+            # Only SP and HTAB are whitespace here (RFC 9110 §5.6.1): str.strip() would
+            # also take the NBSP and NEL a latin-1 value may hold, "chunked\xa0" say.
+            codings = [c.strip(" \t").lower() for c in encoding.split(",")]
             if codings != ["chunked"]:
                 # §6.3 item 4 would read a non-chunked coding until close; the SDK
                 # decodes no transfer coding but chunked.
                 raise ProtocolError(f"unsupported Transfer-Encoding: {encoding[:40]!r}")
+            if http10:
+                # RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding is treated
+                # as faulty framing, and the connection closed after it.
+                keep_alive = False
             self.state = State.CHUNK_SIZE
         elif length is not None:
             # §6.3 item 5: a list of identical values is one value; anything else
             # (two lengths, a sign, a non-ASCII digit, 19 digits) is an error.
-            values = {v.strip() for v in length.split(",")}
+            values = {v.strip(" \t") for v in length.split(",")}
             if len(values) != 1:
                 raise ProtocolError("the answer has conflicting Content-Lengths")
             (value,) = values
@@ -403,6 +409,10 @@ class ResponseParser:
                 return NEED_DATA
             line = bytes(buffer[:end])
             del buffer[: end + 2]
+            if b"\n" in line:
+                # A bare LF inside the line (in a chunk extension, say): a parser that
+                # ends lines at LF would frame the chunks differently (RFC 9112 §7.1).
+                raise ProtocolError("a chunk line ends in a bare LF")
             if state is State.CHUNK_END:
                 if line:
                     raise ProtocolError("a chunk is longer than its size line said")
