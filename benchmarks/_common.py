@@ -1,4 +1,4 @@
-"""What the benchmarks share: core pinning, the server process, statistics, the machine."""
+"""What the benchmarks share: core pinning, the server process, TLS, statistics, the machine."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import json
 import os
 import platform
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -57,15 +59,72 @@ def free_port() -> int:
         return port
 
 
-class ServerProcess:
-    """``python -m benchmarks.server`` in a subprocess, on its own core when allowed."""
+@dataclass(frozen=True)
+class TLSFiles:
+    """A loopback certificate authority of ``trustme``'s and the server certificate it issued.
 
-    def __init__(self, server: str, n: int, *, cpu: int | None, app: str = "sandbox") -> None:
+    ``ca_file`` is the CA's certificate (PEM): clients trust it, the SDK
+    through ``SSL_CERT_FILE``, the hand-written clients through
+    :meth:`client_context`. The server's certificate names ``127.0.0.1`` and
+    ``localhost``.
+    """
+
+    directory: Path
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+    def client_context(self) -> ssl.SSLContext:
+        """A verifying client context that trusts this CA only (host names checked)."""
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
+
+def make_tls(directory: Path) -> TLSFiles:
+    """A new CA and a server certificate for ``127.0.0.1``, written under ``directory``.
+
+    ``trustme`` is imported here only: the plain-HTTP benchmarks do not need it.
+    """
+    import trustme
+
+    authority = trustme.CA(organization_name="ticketpulse benchmarks")
+    leaf = authority.issue_cert("127.0.0.1", "localhost")
+    directory.mkdir(parents=True, exist_ok=True)
+    files = TLSFiles(
+        directory=directory,
+        ca_file=directory / "ca.pem",
+        cert_file=directory / "server-chain.pem",
+        key_file=directory / "server-key.pem",
+    )
+    authority.cert_pem.write_to_path(str(files.ca_file))
+    leaf.private_key_pem.write_to_path(str(files.key_file))
+    files.cert_file.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    return files
+
+
+class ServerProcess:
+    """``python -m benchmarks.server`` in a subprocess, on its own core when allowed.
+
+    With ``tls`` it serves HTTPS only (control routes included), with the
+    certificate of ``tls``, and the signed URLs it hands out are https too.
+    """
+
+    def __init__(
+        self,
+        server: str,
+        n: int,
+        *,
+        cpu: int | None,
+        app: str = "sandbox",
+        tls: TLSFiles | None = None,
+    ) -> None:
         self.server = server
         self.app = app
         self.n = n
+        self.tls = tls
+        self.scheme = "https" if tls else "http"
+        self._control_context = tls.client_context() if tls else None
         self.port = free_port()
-        self.origin = f"http://127.0.0.1:{self.port}"
+        self.origin = f"{self.scheme}://127.0.0.1:{self.port}"
         self.base_url = self.origin + "/tp-api"
         command = [
             sys.executable,
@@ -82,6 +141,8 @@ class ServerProcess:
         ]
         if cpu is not None:
             command += ["--cpu", str(cpu)]
+        if tls is not None:
+            command += ["--certfile", str(tls.cert_file), "--keyfile", str(tls.key_file)]
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -102,7 +163,7 @@ class ServerProcess:
                 raise RuntimeError(f"the {self.server} benchmark server exited: {error[-2000:]}")
             try:
                 return self.control("info")
-            except OSError:
+            except OSError:  # ssl.SSLError too
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"the {self.server} benchmark server did not start in {timeout} s")
@@ -110,7 +171,8 @@ class ServerProcess:
     def control(self, name: str, **query: Any) -> dict[str, Any]:
         """Call a ``/_bench/`` control route (between timed runs only)."""
         suffix = "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
-        with urllib.request.urlopen(f"{self.origin}/_bench/{name}{suffix}", timeout=30) as answer:
+        url = f"{self.origin}/_bench/{name}{suffix}"
+        with urllib.request.urlopen(url, timeout=30, context=self._control_context) as answer:
             result: dict[str, Any] = json.loads(answer.read())
             return result
 
@@ -139,9 +201,9 @@ class ServerProcess:
 
 @contextlib.contextmanager
 def server_process(
-    server: str, n: int, *, cpu: int | None, app: str = "sandbox"
+    server: str, n: int, *, cpu: int | None, app: str = "sandbox", tls: TLSFiles | None = None
 ) -> Iterator[ServerProcess]:
-    running = ServerProcess(server, n, cpu=cpu, app=app)
+    running = ServerProcess(server, n, cpu=cpu, app=app, tls=tls)
     try:
         yield running
     finally:
@@ -201,6 +263,7 @@ def machine() -> dict[str, Any]:
         "uvicorn",
         "uvloop",
         "httptools",
+        "trustme",
     ]
     affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     try:

@@ -1,33 +1,54 @@
-"""Bulk ticket URLs over loopback (targets 1-3): the SDK against hand-written loops.
+"""Bulk ticket URLs over loopback (targets 1-3 and issue 12): the SDK against hand-written loops.
 
 Every variant fetches the signed URL of each of N tickets from the benchmark
 server (``benchmarks.server``) at a given concurrency, and every answer is
-checked: one URL string per id, in input order, naming that ticket. Before
-its timed run each variant makes ``2 x concurrency`` untimed requests on the
-same client, so that the timed run starts with its connections open.
+checked: one URL string per id, in input order, naming that ticket.
 
-Variants:
+Variants (each path against its hand-written peer):
 
 - ``aiohttp``: hand-written aiohttp: one ``ClientSession`` with a
   ``TCPConnector(limit=concurrency)``, an ``asyncio.Semaphore``,
   ``session.get(url, params=...)`` and ``await resp.json()``;
 - ``httpx``: hand-written ``httpx.AsyncClient`` with its pool sized to the
   concurrency, a semaphore, ``client.get(url, params=...)`` and ``.json()``;
-- ``sdk-async``: ``ticketpulse.AsyncClient().get_ticket_urls`` (the default);
-- ``sdk-aiohttp``: ``ticketpulse.AiohttpClient().get_ticket_urls`` when the
-  SDK has it ("not available" otherwise);
-- ``sdk-asyncio``: ``ticketpulse.AsyncioClient().get_ticket_urls`` (the SDK's
-  own HTTP/1.1 on asyncio transports) when the SDK has it;
-- ``sdk-blocking``: ``ticketpulse.Client().get_ticket_urls``.
+- ``floor``: :class:`benchmarks.floor.FloorClient`, a minimal
+  ``asyncio.BufferedProtocol`` HTTP/1.1 client (keep-alive, naive framing):
+  the least client CPU per request a Python client on asyncio spends;
+- ``sdk-async``: ``ticketpulse.AsyncClient(...)`` (the default transport, httpx);
+- ``sdk-aiohttp``: ``ticketpulse.AsyncClient(transport="aiohttp")``;
+- ``sdk-aiohttp-session``: ``ticketpulse.AsyncClient(http_client=session)``
+  with a ``ClientSession`` made as the hand-written one's (not run by default);
+- ``sdk-builtin``: ``ticketpulse.AsyncClient(transport="builtin")`` (the SDK's
+  own HTTP/1.1 on asyncio protocols);
+- ``sdk-blocking``: ``ticketpulse.Client(...)`` (the default transport, httpx);
+- ``sdk-blocking-builtin``: ``ticketpulse.Client(transport="builtin")``.
+
+All SDK clients get ``max_connections=concurrency``, as the hand-written
+pools are sized. ``get_ticket_urls(..., concurrency=c)`` of the blocking
+``Client`` runs ``AsyncClient``'s bulk fetch on a private asyncio loop in a
+worker thread, over connections of its own opened for the call.
 
 Modes: ``zero`` (the server answers at once: requests per second) and
 ``latency`` (the server waits ``delay_ms`` before each answer: efficiency =
 (N x delay / concurrency) / measured time, 1.0 being perfect overlap).
+
+Schemes: over ``http`` each variant's client makes ``2 x concurrency``
+untimed requests before its timed run, so that the run starts with its
+connections open. Over ``https`` (a server with a certificate of a
+``trustme`` CA, see :func:`benchmarks._common.make_tls`) connection setup is
+included: the timer starts before the client is made, so the timed run holds
+the client's construction, its TCP connects and TLS handshakes and the N
+requests. The SDK trusts the CA through ``SSL_CERT_FILE`` (set by the
+runner; ``httpx.create_ssl_context``, which the SDK calls once per process,
+reads it); the hand-written clients and the floor get one
+``ssl.SSLContext`` trusting it, made once per process, as the SDK's is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -35,24 +56,43 @@ from typing import Any
 import ticketpulse
 
 from ._common import ServerProcess, machine_busy
+from .floor import FloorClient
 
-__all__ = ["VARIANTS", "available", "run_bulk", "run_scaling", "throughput_probe"]
+__all__ = [
+    "DEFAULT_VARIANTS",
+    "VARIANTS",
+    "available",
+    "run_bulk",
+    "run_scaling",
+    "throughput_probe",
+]
 
 Variant = Callable[["Target", list[str], int, "Timer"], Awaitable[list[Any]] | list[Any]]
 
 
 class Target:
-    """Where and what to ask: the server's base URL, the key and the user."""
+    """Where and what to ask: the server's base URL, the key and the user; how to time it.
 
-    def __init__(self, server: ServerProcess) -> None:
+    ``cold`` (https): the timed part includes making the client and its
+    connections; otherwise it starts after ``2 x concurrency`` warm-up requests.
+    ``ssl_context`` is the hand-written clients' and the floor's (https only).
+    """
+
+    def __init__(self, server: ServerProcess, ssl_context: ssl.SSLContext | None = None) -> None:
         self.base_url = server.base_url
         self.url = server.base_url + "/users/get-ticket"
         self.key = server.key
         self.user_id = server.user_id
+        self.scheme = server.scheme
+        self.cold = server.scheme == "https"
+        self.ssl_context = ssl_context
 
 
 class Timer:
-    """Times the measured part of a run, with the client's and the server's CPU time."""
+    """Times the measured part of a run, with the client's and the server's CPU time.
+
+    ``start`` may be called again (after a warm-up): the last call counts.
+    """
 
     def __init__(self, server: ServerProcess) -> None:
         self.server = server
@@ -87,11 +127,18 @@ def _warm(ids: list[str], concurrency: int) -> list[str]:
     return ids[: min(len(ids), 2 * concurrency)]
 
 
-async def raw_aiohttp(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
+def _aiohttp_session(target: Target, concurrency: int) -> Any:
     import aiohttp
 
+    verify: Any = target.ssl_context if target.ssl_context is not None else True
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency, ssl=verify))
+
+
+async def raw_aiohttp(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
     user = str(target.user_id)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+    if target.cold:
+        timer.start()
+    async with _aiohttp_session(target, concurrency) as session:
         semaphore = asyncio.Semaphore(concurrency)
 
         async def one(ticket_id: str) -> Any:
@@ -101,8 +148,9 @@ async def raw_aiohttp(target: Target, ids: list[str], concurrency: int, timer: T
                     raise RuntimeError(f"{response.status} for {ticket_id}")
                 return await response.json()
 
-        await asyncio.gather(*(one(i) for i in _warm(ids, concurrency)))
-        timer.start()
+        if not target.cold:
+            await asyncio.gather(*(one(i) for i in _warm(ids, concurrency)))
+            timer.start()
         urls = await asyncio.gather(*(one(i) for i in ids))
         timer.stop()
     return urls
@@ -113,7 +161,10 @@ async def raw_httpx(target: Target, ids: list[str], concurrency: int, timer: Tim
 
     user = str(target.user_id)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits) as client:
+    verify: Any = target.ssl_context if target.ssl_context is not None else True
+    if target.cold:
+        timer.start()
+    async with httpx.AsyncClient(limits=limits, verify=verify) as client:
         semaphore = asyncio.Semaphore(concurrency)
 
         async def one(ticket_id: str) -> Any:
@@ -124,84 +175,140 @@ async def raw_httpx(target: Target, ids: list[str], concurrency: int, timer: Tim
                     raise RuntimeError(f"{response.status_code} for {ticket_id}")
                 return response.json()
 
-        await asyncio.gather(*(one(i) for i in _warm(ids, concurrency)))
-        timer.start()
+        if not target.cold:
+            await asyncio.gather(*(one(i) for i in _warm(ids, concurrency)))
+            timer.start()
         urls = await asyncio.gather(*(one(i) for i in ids))
         timer.stop()
     return urls
 
 
-def _sdk_class(name: str) -> Any:
-    """``ticketpulse.<name>``, or None when this SDK (or the extra it needs) lacks it."""
+async def floor(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
+    if target.cold:
+        timer.start()
+    client = FloorClient(target.base_url, target.key, target.ssl_context)
     try:
-        return getattr(ticketpulse, name, None)
-    except ImportError:  # the SDK has it, but e.g. aiohttp is not installed
-        return None
+        if not target.cold:
+            await client.get_ticket_urls(
+                _warm(ids, concurrency), user_id=target.user_id, concurrency=concurrency
+            )
+            timer.start()
+        urls = await client.get_ticket_urls(ids, user_id=target.user_id, concurrency=concurrency)
+        timer.stop()
+    finally:
+        client.close()
+    return urls
 
 
 async def _sdk_bulk(
-    name: str, target: Target, ids: list[str], concurrency: int, timer: Timer
+    target: Target, ids: list[str], concurrency: int, timer: Timer, **options: Any
 ) -> list[Any]:
-    client_type = _sdk_class(name)
-    if client_type is None:
-        raise RuntimeError(f"ticketpulse.{name} is not available")
-    async with client_type(target.key, base_url=target.base_url) as client:
-        await client.get_ticket_urls(
-            _warm(ids, concurrency), user_id=target.user_id, concurrency=concurrency
-        )
+    if target.cold:
         timer.start()
+    async with ticketpulse.AsyncClient(
+        target.key, base_url=target.base_url, max_connections=concurrency, **options
+    ) as client:
+        if not target.cold:
+            await client.get_ticket_urls(
+                _warm(ids, concurrency), user_id=target.user_id, concurrency=concurrency
+            )
+            timer.start()
         urls = await client.get_ticket_urls(ids, user_id=target.user_id, concurrency=concurrency)
         timer.stop()
     return [u.url for u in urls]
 
 
 async def sdk_async(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
-    return await _sdk_bulk("AsyncClient", target, ids, concurrency, timer)
+    return await _sdk_bulk(target, ids, concurrency, timer)
 
 
 async def sdk_aiohttp(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
-    return await _sdk_bulk("AiohttpClient", target, ids, concurrency, timer)
+    return await _sdk_bulk(target, ids, concurrency, timer, transport="aiohttp")
 
 
-async def sdk_asyncio(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
-    return await _sdk_bulk("AsyncioClient", target, ids, concurrency, timer)
-
-
-def sdk_blocking(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
-    with ticketpulse.Client(target.key, base_url=target.base_url) as client:
-        client.get_ticket_urls(
-            _warm(ids, concurrency), user_id=target.user_id, concurrency=concurrency
-        )
+async def sdk_aiohttp_session(
+    target: Target, ids: list[str], concurrency: int, timer: Timer
+) -> list[Any]:
+    if target.cold:
         timer.start()
+    async with _aiohttp_session(target, concurrency) as session:
+        client = ticketpulse.AsyncClient(
+            target.key, base_url=target.base_url, max_connections=concurrency, http_client=session
+        )
+        async with client:
+            if not target.cold:
+                await client.get_ticket_urls(
+                    _warm(ids, concurrency), user_id=target.user_id, concurrency=concurrency
+                )
+                timer.start()
+            urls = await client.get_ticket_urls(
+                ids, user_id=target.user_id, concurrency=concurrency
+            )
+            timer.stop()
+    return [u.url for u in urls]
+
+
+async def sdk_builtin(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
+    return await _sdk_bulk(target, ids, concurrency, timer, transport="builtin")
+
+
+def _sdk_blocking(
+    target: Target, ids: list[str], concurrency: int, timer: Timer, transport: Any
+) -> list[Any]:
+    if target.cold:
+        timer.start()
+    with ticketpulse.Client(
+        target.key, base_url=target.base_url, max_connections=concurrency, transport=transport
+    ) as client:
+        if not target.cold:
+            client.get_ticket_urls(
+                _warm(ids, concurrency), user_id=target.user_id, concurrency=concurrency
+            )
+            timer.start()
         urls = client.get_ticket_urls(ids, user_id=target.user_id, concurrency=concurrency)
         timer.stop()
     return [u.url for u in urls]
 
 
+def sdk_blocking(target: Target, ids: list[str], concurrency: int, timer: Timer) -> list[Any]:
+    return _sdk_blocking(target, ids, concurrency, timer, "httpx")
+
+
+def sdk_blocking_builtin(
+    target: Target, ids: list[str], concurrency: int, timer: Timer
+) -> list[Any]:
+    return _sdk_blocking(target, ids, concurrency, timer, "builtin")
+
+
 VARIANTS: dict[str, Variant] = {
     "aiohttp": raw_aiohttp,
     "httpx": raw_httpx,
+    "floor": floor,
     "sdk-async": sdk_async,
     "sdk-aiohttp": sdk_aiohttp,
-    "sdk-asyncio": sdk_asyncio,
+    "sdk-aiohttp-session": sdk_aiohttp_session,
+    "sdk-builtin": sdk_builtin,
     "sdk-blocking": sdk_blocking,
+    "sdk-blocking-builtin": sdk_blocking_builtin,
 }
+DEFAULT_VARIANTS = tuple(v for v in VARIANTS if v != "sdk-aiohttp-session")
 DESCRIPTIONS = {
     "aiohttp": "hand-written aiohttp + asyncio.Semaphore",
     "httpx": "hand-written httpx.AsyncClient + asyncio.Semaphore",
-    "sdk-async": "ticketpulse.AsyncClient.get_ticket_urls (default, httpx)",
-    "sdk-aiohttp": "ticketpulse.AiohttpClient.get_ticket_urls",
-    "sdk-asyncio": "ticketpulse.AsyncioClient.get_ticket_urls (own HTTP/1.1 on asyncio)",
-    "sdk-blocking": "ticketpulse.Client.get_ticket_urls (threads)",
+    "floor": "minimal asyncio.BufferedProtocol HTTP/1.1 client (benchmarks/floor.py)",
+    "sdk-async": "ticketpulse.AsyncClient().get_ticket_urls (default transport, httpx)",
+    "sdk-aiohttp": 'ticketpulse.AsyncClient(transport="aiohttp").get_ticket_urls',
+    "sdk-aiohttp-session": "ticketpulse.AsyncClient(http_client=aiohttp.ClientSession)",
+    "sdk-builtin": 'ticketpulse.AsyncClient(transport="builtin").get_ticket_urls',
+    "sdk-blocking": "ticketpulse.Client().get_ticket_urls (httpx; private asyncio loop)",
+    "sdk-blocking-builtin": 'ticketpulse.Client(transport="builtin").get_ticket_urls',
 }
 
 
 def available(name: str) -> bool:
-    """Whether a variant can run with the installed SDK."""
-    if name == "sdk-aiohttp":
-        return _sdk_class("AiohttpClient") is not None
-    if name == "sdk-asyncio":
-        return _sdk_class("AsyncioClient") is not None
+    """Whether a variant can run here (the aiohttp ones need aiohttp installed)."""
+    if name in ("aiohttp", "sdk-aiohttp", "sdk-aiohttp-session"):
+        return importlib.util.find_spec("aiohttp") is not None
     return True
 
 
@@ -233,9 +340,10 @@ def run_once(
     concurrency: int,
     delay_ms: float,
     loop: str = "asyncio",
+    ssl_context: ssl.SSLContext | None = None,
 ) -> dict[str, Any]:
-    """One checked, timed run of a variant."""
-    target = Target(server)
+    """One checked, timed run of a variant (a new client, on a new event loop)."""
+    target = Target(server, ssl_context)
     timer = Timer(server)
     variant = VARIANTS[name]
     result = variant(target, ids, concurrency, timer)
@@ -246,12 +354,15 @@ def run_once(
     ideal = len(ids) * delay_ms / 1000 / concurrency
     return {
         "variant": name,
+        "scheme": target.scheme,
+        "connection_setup_timed": target.cold,
         "n": len(ids),
         "concurrency": concurrency,
         "seconds": elapsed,
         "rps": len(ids) / elapsed,
         "efficiency": ideal / elapsed if delay_ms else None,
         "client_cpu": timer.client_cpu / elapsed,
+        "client_us": timer.client_cpu / len(ids) * 1e6,  # client CPU per request
         "server_cpu": timer.server_cpu / elapsed,
         "other_cpu": None if timer.other_cpu is None else timer.other_cpu / elapsed,
         "server_held_ms": None if timer.held is None else timer.held * 1000,
@@ -268,11 +379,14 @@ def run_bulk(
     latency_waves: int,
     warm_up: int = 200,
     loop: str = "asyncio",
+    ssl_context: ssl.SSLContext | None = None,
     progress: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Both modes, every concurrency: a warm-up, then ``rounds`` interleaved rounds.
 
-    The async variants run on ``loop`` (``asyncio``'s default loop, or ``uvloop``).
+    Over ``server``'s scheme (an https server: connection setup timed, the
+    hand-written clients trusting ``ssl_context``). The async variants run on
+    ``loop`` (``asyncio``'s default loop, or ``uvloop``).
     The warm-up runs every variant once over ``warm_up`` ids, not recorded.
     In a round every variant runs once, one after the other; the starting
     variant rotates from round to round so that none always follows the same
@@ -291,15 +405,18 @@ def run_bulk(
             )
             ids = server.ids[:n]
             for name in runnable:  # warm-up, not recorded
-                run_once(name, server, ids[: min(n, warm_up)], concurrency, delay, loop)
+                run_once(
+                    name, server, ids[: min(n, warm_up)], concurrency, delay, loop, ssl_context
+                )
             for round_index in range(rounds):
                 shift = round_index % len(runnable)
                 for name in runnable[shift:] + runnable[:shift]:
-                    record = run_once(name, server, ids, concurrency, delay, loop)
+                    record = run_once(name, server, ids, concurrency, delay, loop, ssl_context)
                     record.update(mode=mode, round=round_index, delay_ms=delay)
                     records.append(record)
                 progress(
-                    f"  bulk {mode:7} c={concurrency:<3} round {round_index + 1}/{rounds}: "
+                    f"  bulk {server.scheme:5} {mode:7} c={concurrency:<3} "
+                    f"round {round_index + 1}/{rounds}: "
                     + "  ".join(
                         f"{r['variant']} {r['rps']:.0f}/s"
                         + (f" eff {r['efficiency']:.2f}" if r["efficiency"] else "")
@@ -316,6 +433,7 @@ def run_bulk(
         "delay_ms": delay_ms,
         "latency_waves": latency_waves,
         "loop": loop,
+        "scheme": server.scheme,
         "records": records,
     }
 
@@ -366,10 +484,14 @@ def run_scaling(
     return {"variant": variant, "low": low, "high": high, "ratios": ratios, "records": records}
 
 
-async def _probe(url: str, params: list[dict[str, str]], concurrency: int) -> float:
+async def _probe(
+    url: str, params: list[dict[str, str]], concurrency: int, ssl_context: ssl.SSLContext | None
+) -> float:
     import aiohttp
 
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+    verify: Any = ssl_context if ssl_context is not None else True
+    connector = aiohttp.TCPConnector(limit=concurrency, ssl=verify)
+    async with aiohttp.ClientSession(connector=connector) as session:
         semaphore = asyncio.Semaphore(concurrency)
 
         async def one(query: dict[str, str]) -> None:
@@ -385,9 +507,17 @@ async def _probe(url: str, params: list[dict[str, str]], concurrency: int) -> fl
 
 
 def throughput_probe(
-    server: ServerProcess, n: int, concurrency: int, *, ping: bool = False
+    server: ServerProcess,
+    n: int,
+    concurrency: int,
+    *,
+    ping: bool = False,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> dict[str, float]:
-    """Hand-written aiohttp against get-ticket (or ``/_bench/ping``): req/s and server CPU."""
+    """Hand-written aiohttp against get-ticket (or ``/_bench/ping``): req/s and server CPU.
+
+    Its connections are opened (and, over TLS, their handshakes done) before the timed part.
+    """
     ids = server.ids[:n]
     if ping:
         url = server.origin + "/_bench/ping"
@@ -399,7 +529,7 @@ def throughput_probe(
     before = server.control("stats")
     cpu = time.process_time()
     busy = machine_busy()
-    rps = asyncio.run(_probe(url, params, concurrency))
+    rps = asyncio.run(_probe(url, params, concurrency, ssl_context))
     client_cpu = time.process_time() - cpu
     busy_after = machine_busy()
     after = server.control("stats")

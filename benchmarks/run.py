@@ -1,7 +1,7 @@
 """Run the benchmark suite: ``nox -s bench`` or ``python -m benchmarks.run [--quick]``.
 
 Prints one table of medians and ratios (with min-max) against the targets of
-issue 4, with the machine it ran on, and writes the raw results to
+issues 4 and 12, with the machine it ran on, and writes the raw results to
 ``benchmarks/results/<name>.json`` and a chart to ``<name>.png`` (``latest``
 for a full run, ``quick`` for ``--quick`` or ``--only``).
 """
@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import ssl
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,8 +27,10 @@ from ._common import (
     ROOT,
     SERVER_CPU,
     ServerProcess,
+    TLSFiles,
     can_pin,
     machine,
+    make_tls,
     pin,
     summary,
 )
@@ -34,7 +39,25 @@ RESULTS = Path(__file__).resolve().parent / "results"
 README = Path(__file__).resolve().parent / "README.md"
 BEGIN, END = "<!-- latest table: begin -->", "<!-- latest table: end -->"
 PARTS = ("server", "bulk", "overhead", "parse", "memory", "import")
-SDK_VARIANTS = ("sdk-async", "sdk-aiohttp", "sdk-asyncio", "sdk-blocking")
+SDK_VARIANTS = (
+    "sdk-async",
+    "sdk-aiohttp",
+    "sdk-aiohttp-session",
+    "sdk-builtin",
+    "sdk-blocking",
+    "sdk-blocking-builtin",
+)
+RATIOS = (  # each path against its peer: (variant, reference)
+    ("sdk-async", "httpx"),
+    ("sdk-async", "aiohttp"),
+    ("sdk-aiohttp", "aiohttp"),
+    ("sdk-aiohttp-session", "aiohttp"),
+    ("sdk-builtin", "aiohttp"),
+    ("sdk-builtin", "floor"),
+    ("sdk-blocking", "sdk-async"),
+    ("sdk-blocking-builtin", "sdk-builtin"),
+)
+SCHEMES = ("http", "https")
 SERVER_CANDIDATES = ("httptools", "granian-rsgi", "granian", "uvicorn")
 
 
@@ -147,6 +170,44 @@ def server_ceilings(
     return out
 
 
+def tls_ceilings(
+    server: ServerProcess, probe_n: int, context: ssl.SSLContext | None, repeats: int
+) -> dict[str, Any]:
+    """The HTTPS server serving the benchmark app, hit by hand-written aiohttp at c=64."""
+    runs = [bulk.throughput_probe(server, probe_n, 64, ssl_context=context) for _ in range(repeats)]
+    out: dict[str, Any] = {
+        key: statistics.median(r[key] for r in runs if r[key] is not None)
+        for key in ("rps", "server_cpu", "client_cpu", "other_cpu")
+        if any(r[key] is not None for r in runs)
+    }
+    out["runs"] = runs
+    log(
+        f"  ceiling app over TLS: {out['rps']:.0f} req/s, server CPU "
+        f"{out['server_cpu']:.2f}, client CPU {out['client_cpu']:.2f} cores"
+    )
+    return {"app": out}
+
+
+def trust_for_sdk(tls: TLSFiles) -> None:
+    """Make the SDK trust the benchmark's CA, as a user would: ``SSL_CERT_FILE``.
+
+    The SDK builds one verifying context per process, on the first client
+    (``httpx.create_ssl_context()``, which reads ``SSL_CERT_FILE``), so this
+    must run before any client exists; it checks that the SDK's context holds
+    the CA. (This process then trusts that CA only.)
+    """
+    from ticketpulse import _base
+
+    os.environ["SSL_CERT_FILE"] = str(tls.ca_file)
+    os.environ.pop("SSL_CERT_DIR", None)
+    subjects = [str(cert.get("subject")) for cert in _base.ssl_context().get_ca_certs()]
+    if not any("ticketpulse benchmarks" in subject for subject in subjects):
+        raise RuntimeError(
+            "the SDK's TLS context was made before SSL_CERT_FILE was set: "
+            "it does not trust the benchmark CA"
+        )
+
+
 def run_memory(ids: int, concurrency: int) -> dict[str, Any]:
     done = subprocess.run(
         [
@@ -174,12 +235,17 @@ def run_memory(ids: int, concurrency: int) -> dict[str, Any]:
 # ---------------------------------------------------------------------- analysis
 
 
-def _records(results: dict[str, Any], mode: str, concurrency: int, variant: str) -> list[Any]:
+def _records(
+    results: dict[str, Any], mode: str, concurrency: int, variant: str, scheme: str = "http"
+) -> list[Any]:
     return sorted(
         (
             r
             for r in results["bulk"]["records"]
-            if r["mode"] == mode and r["concurrency"] == concurrency and r["variant"] == variant
+            if r["mode"] == mode
+            and r["concurrency"] == concurrency
+            and r["variant"] == variant
+            and r.get("scheme", "http") == scheme
         ),
         key=lambda r: r["round"],
     )
@@ -189,25 +255,65 @@ def _metric(mode: str) -> str:
     return "rps" if mode == "zero" else "efficiency"
 
 
-def bulk_stat(results: dict[str, Any], mode: str, c: int, variant: str) -> dict[str, float] | None:
-    runs = _records(results, mode, c, variant)
+def _client_us(record: dict[str, Any]) -> float:
+    """Client CPU microseconds per request (older records: from cores and req/s)."""
+    if "client_us" in record:
+        value: float = record["client_us"]
+        return value
+    return float(record["client_cpu"] / record["rps"] * 1e6)
+
+
+def bulk_stat(
+    results: dict[str, Any], mode: str, c: int, variant: str, scheme: str = "http"
+) -> dict[str, float] | None:
+    runs = _records(results, mode, c, variant, scheme)
     return summary([r[_metric(mode)] for r in runs]) if runs else None
 
 
 def bulk_ratio(
-    results: dict[str, Any], mode: str, c: int, variant: str, reference: str
+    results: dict[str, Any],
+    mode: str,
+    c: int,
+    variant: str,
+    reference: str,
+    scheme: str = "http",
 ) -> dict[str, float] | None:
     """Per-round ratios variant / reference (throughput; efficiency is proportional)."""
-    a, b = _records(results, mode, c, variant), _records(results, mode, c, reference)
+    a = _records(results, mode, c, variant, scheme)
+    b = _records(results, mode, c, reference, scheme)
     pairs = {r["round"]: r for r in b}
     ratios = [r["rps"] / pairs[r["round"]]["rps"] for r in a if r["round"] in pairs]
     return summary(ratios) if ratios else None
 
 
-def fastest_sdk(results: dict[str, Any], mode: str, c: int) -> str | None:
+def cpu_stat(
+    results: dict[str, Any], mode: str, c: int, variant: str, scheme: str = "http"
+) -> dict[str, float] | None:
+    """Client CPU microseconds per request over the rounds."""
+    runs = _records(results, mode, c, variant, scheme)
+    return summary([_client_us(r) for r in runs]) if runs else None
+
+
+def cpu_ratio(
+    results: dict[str, Any],
+    mode: str,
+    c: int,
+    variant: str,
+    reference: str,
+    scheme: str = "http",
+) -> dict[str, float] | None:
+    """Per-round ratios of client CPU per request, variant / reference."""
+    a = _records(results, mode, c, variant, scheme)
+    b = _records(results, mode, c, reference, scheme)
+    pairs = {r["round"]: r for r in b}
+    ratios = [_client_us(r) / _client_us(pairs[r["round"]]) for r in a if r["round"] in pairs]
+    return summary(ratios) if ratios else None
+
+
+def fastest_sdk(results: dict[str, Any], mode: str, c: int, scheme: str = "http") -> str | None:
     best, best_value = None, -1.0
     for variant in SDK_VARIANTS:
-        stat = bulk_stat(results, mode, c, variant)
+        stat = bulk_stat(results, mode, c, variant, scheme)
         if stat is not None and stat["median"] > best_value:
             best, best_value = variant, stat["median"]
     return best
@@ -226,8 +332,17 @@ def _latency_note(results: dict[str, Any], c: int, variant: str) -> str:
     return "; ".join(parts)
 
 
+def _schemes(results: dict[str, Any]) -> list[str]:
+    found = {r.get("scheme", "http") for r in results["bulk"]["records"]}
+    return [s for s in ("http", "https") if s in found]
+
+
 def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each target of issue 4: the figure, the threshold, and whether it is met."""
+    """Each target of issues 4 and 12: the figure, the threshold, and whether it is met.
+
+    Issue 4's are taken over plain HTTP (warm connections); issue 12's over
+    plain HTTP and again over TLS with connection setup timed.
+    """
     targets: list[dict[str, Any]] = []
 
     def add(
@@ -259,7 +374,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
 
-    if "bulk" in results:
+    if "bulk" in results and results["bulk"]["records"]:
         cs = sorted({r["concurrency"] for r in results["bulk"]["records"]})
         top, low = max(cs), min(cs)
         best = fastest_sdk(results, "zero", top)
@@ -315,18 +430,48 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
                 0.8,
                 note=_latency_note(results, top, best_latency),
             )
-        worst: tuple[float, int, dict[str, float]] | None = None
-        for c in cs:
-            ratio = bulk_ratio(results, "zero", c, "sdk-blocking", "sdk-async")
-            if ratio and (worst is None or ratio["median"] < worst[0]):
-                worst = (ratio["median"], c, ratio)
-        if worst is not None:
+        for number, blocking, reference in (
+            ("3", "sdk-blocking", "sdk-async"),
+            ("3b", "sdk-blocking-builtin", "sdk-builtin"),
+        ):
+            worst: tuple[float, int, dict[str, float]] | None = None
+            for c in cs:
+                ratio = bulk_ratio(results, "zero", c, blocking, reference)
+                if ratio and (worst is None or ratio["median"] < worst[0]):
+                    worst = (ratio["median"], c, ratio)
+            if worst is not None:
+                add(
+                    number,
+                    f"{blocking} / {reference}, zero delay, lowest over c={cs} (at c={worst[1]})",
+                    worst[2],
+                    ">=",
+                    0.8,
+                )
+        for scheme in _schemes(results):
+            over = "http" if scheme == "http" else "https, setup timed"
+            suffix = "" if scheme == "http" else " TLS"
             add(
-                "3",
-                f"sdk-blocking / sdk-async, zero delay, lowest over c={cs} (at c={worst[1]})",
-                worst[2],
+                "12a" + suffix,
+                f"sdk-async / httpx, zero delay, c={top}, {over}",
+                bulk_ratio(results, "zero", top, "sdk-async", "httpx", scheme),
                 ">=",
-                0.8,
+                10.0,
+            )
+            add(
+                "12b" + suffix,
+                f"sdk-builtin / aiohttp, zero delay, c={top}, {over}",
+                bulk_ratio(results, "zero", top, "sdk-builtin", "aiohttp", scheme),
+                ">=",
+                3.0,
+            )
+            floor_us = cpu_stat(results, "zero", top, "floor", scheme)
+            add(
+                "12c" + suffix,
+                f"sdk-builtin / floor client CPU per request, zero delay, c={top}, {over}",
+                cpu_ratio(results, "zero", top, "sdk-builtin", "floor", scheme),
+                "<=",
+                1.5,
+                note="" if floor_us is None else f"floor {floor_us['median']:.0f} us",
             )
     if "overhead" in results:
         add(
@@ -405,66 +550,106 @@ def table(results: dict[str, Any]) -> str:
                 f"{ceiling['server_cpu'] / ceiling['rps'] * 1e6:.0f} us"
             )
             rows.append((f"  {srv['choice']['chosen']}: {name}", f"{ceiling['rps']:.0f}", "", cpu))
-    if "bulk" in results:
+    if "server" in results and results["server"].get("tls"):
+        srv = results["server"]
+        for name, ceiling in srv["tls"].items():
+            cpu = (
+                f"{ceiling['server_cpu']:.2f} / {ceiling['client_cpu']:.2f} / "
+                f"{ceiling.get('other_cpu', float('nan')):.2f}; "
+                f"{ceiling['server_cpu'] / ceiling['rps'] * 1e6:.0f} us"
+            )
+            rows.append(
+                (f"  {srv['choice']['chosen']} over TLS: {name}", f"{ceiling['rps']:.0f}", "", cpu)
+            )
+    if "bulk" in results and results["bulk"]["records"]:
         data = results["bulk"]
         cs = sorted({r["concurrency"] for r in data["records"]})
         variants = [v for v in data["variants"] if v not in data["not_available"]]
         rounds = max(r["round"] for r in data["records"]) + 1
-        for mode in ("zero", "latency"):
-            if mode == "zero":
-                section(
-                    f"bulk, zero delay, N={data['n']}, {rounds} rounds, {data['loop']} loop: "
-                    "req/s | server / client / other CPU (cores)"
-                )
-            else:
-                section(
-                    f"bulk, server waits {data['delay_ms']:g} ms, N=min({data['latency_waves']}"
-                    f" x c, N), {rounds} rounds: efficiency | server / client CPU;"
-                    " ms the server held each answer"
-                )
-            for c in cs:
-                for variant in variants:
-                    runs = _records(results, mode, c, variant)
-                    cpu = "{:.2f} / {:.2f}".format(
-                        statistics.median(r["server_cpu"] for r in runs),
-                        statistics.median(r["client_cpu"] for r in runs),
+        for scheme in _schemes(results):
+            over = (
+                "http"
+                if scheme == "http"
+                else "https (TLS; new client per run, connection setup timed)"
+            )
+            for mode in ("zero", "latency"):
+                if mode == "zero":
+                    section(
+                        f"bulk over {over}, zero delay, N={data['n']}, {rounds} rounds, "
+                        f"{data['loop']} loop: req/s | server / client / other CPU (cores)"
                     )
-                    if mode == "zero" and all(r["other_cpu"] is not None for r in runs):
-                        cpu += " / {:.2f}".format(statistics.median(r["other_cpu"] for r in runs))
-                    held = [r["server_held_ms"] for r in runs if r.get("server_held_ms")]
-                    if mode == "latency" and held:
-                        cpu += f"; {statistics.median(held):.2f}"
-                    fmt = ".0f" if mode == "zero" else ".2f"
-                    row(f"c={c:<3} {variant}", bulk_stat(results, mode, c, variant), fmt, cpu)
-            section(f"bulk ratios, {'zero delay' if mode == 'zero' else 'latency mode'}")
-            for c in cs:
-                for variant, reference in (
-                    ("sdk-async", "httpx"),
-                    ("sdk-async", "aiohttp"),
-                    ("sdk-aiohttp", "aiohttp"),
-                    ("sdk-asyncio", "aiohttp"),
-                    ("sdk-blocking", "sdk-async"),
-                ):
-                    if variant in variants and reference in variants:
-                        row(
-                            f"c={c:<3} {variant} / {reference}",
-                            bulk_ratio(results, mode, c, variant, reference),
-                            ".2f",
+                else:
+                    section(
+                        f"bulk over {over}, server waits {data['delay_ms']:g} ms, "
+                        f"N=min({data['latency_waves']} x c, N), {rounds} rounds: efficiency"
+                        " | server / client CPU; ms the server held each answer"
+                    )
+                for c in cs:
+                    for variant in variants:
+                        runs = _records(results, mode, c, variant, scheme)
+                        if not runs:
+                            continue
+                        cpu = "{:.2f} / {:.2f}".format(
+                            statistics.median(r["server_cpu"] for r in runs),
+                            statistics.median(r["client_cpu"] for r in runs),
                         )
-        scaling = data.get("scaling")
-        if scaling:
-            low, high, name = scaling["low"], scaling["high"], scaling["variant"]
-            section(f"{name}, zero delay, c={low} and c={high} in each round: req/s")
-            for c, key in ((low, "low_rps"), (high, "high_rps")):
-                row(f"c={c:<3} {name}", summary([r[key] for r in scaling["records"]]), ".0f")
-            row(f"ratio c={high} / c={low} (per round)", summary(scaling["ratios"]), ".2f")
-            if all("low_us" in r for r in scaling["records"]):
-                for c, key in ((low, "low_us"), (high, "high_us")):
-                    row(
-                        f"client CPU us per request, c={c}",
-                        summary([r[key] for r in scaling["records"]]),
-                        ".0f",
-                    )
+                        if mode == "zero" and all(r["other_cpu"] is not None for r in runs):
+                            cpu += " / {:.2f}".format(
+                                statistics.median(r["other_cpu"] for r in runs)
+                            )
+                        held = [r["server_held_ms"] for r in runs if r.get("server_held_ms")]
+                        if mode == "latency" and held:
+                            cpu += f"; {statistics.median(held):.2f}"
+                        fmt = ".0f" if mode == "zero" else ".2f"
+                        stat = bulk_stat(results, mode, c, variant, scheme)
+                        row(f"c={c:<3} {variant}", stat, fmt, cpu)
+                section(
+                    f"bulk ratios over {scheme}, "
+                    f"{'zero delay' if mode == 'zero' else 'latency mode'} (per round)"
+                )
+                for c in cs:
+                    for variant, reference in RATIOS:
+                        if variant in variants and reference in variants:
+                            row(
+                                f"c={c:<3} {variant} / {reference}",
+                                bulk_ratio(results, mode, c, variant, reference, scheme),
+                                ".2f",
+                            )
+            if "floor" in variants:
+                section(
+                    f"client CPU per request over {scheme}, zero delay: us | variant / floor"
+                    " (per round)"
+                )
+                for c in cs:
+                    for variant in variants:
+                        stat = cpu_stat(results, "zero", c, variant, scheme)
+                        if stat is None:
+                            continue
+                        ratio = (
+                            None
+                            if variant == "floor"
+                            else cpu_ratio(results, "zero", c, variant, "floor", scheme)
+                        )
+                        extra = (
+                            ""
+                            if ratio is None
+                            else f"{ratio['median']:.2f} ({ratio['min']:.2f}-{ratio['max']:.2f})"
+                        )
+                        row(f"c={c:<3} {variant}", stat, ".0f", extra)
+            scaling = data.get("scaling")
+            if scaling and scheme == "http":
+                low, high, name = scaling["low"], scaling["high"], scaling["variant"]
+                section(f"{name} over http, zero delay, c={low} and c={high} in each round: req/s")
+                for c, key in ((low, "low_rps"), (high, "high_rps")):
+                    row(f"c={c:<3} {name}", summary([r[key] for r in scaling["records"]]), ".0f")
+                row(f"ratio c={high} / c={low} (per round)", summary(scaling["ratios"]), ".2f")
+                if all("low_us" in r for r in scaling["records"]):
+                    for c, key in ((low, "low_us"), (high, "high_us")):
+                        row(
+                            f"client CPU us per request, c={c}",
+                            summary([r[key] for r in scaling["records"]]),
+                            ".0f",
+                        )
         for missing in data["not_available"]:
             rows.append((f"  {missing}", "not available", "", ""))
     if "overhead" in results:
@@ -497,7 +682,7 @@ def table(results: dict[str, Any]) -> str:
         row("ratio ticketpulse / dependencies (per run)", i["ratio"], ".2f")
     targets = evaluate(results)
     if targets:
-        section("targets (issue 4)")
+        section("targets (issue 4; 12a-12c: issue 12)")
         for t in targets:
             figure = "-" if t["median"] is None else f"{t['median']:.2f}"
             spread = "" if t["min"] is None else f"{t['min']:.2f}-{t['max']:.2f}"
@@ -505,7 +690,7 @@ def table(results: dict[str, Any]) -> str:
             note = f"  ({t['note']})" if t["note"] else ""
             rows.append(
                 (
-                    f"  {t['target']:>2}. {t['what']}",
+                    f"  {t['target']:>7}. {t['what']}",
                     figure,
                     spread,
                     f"{t['op']} {t['threshold']:g}: {verdict}{note}",
@@ -541,7 +726,7 @@ def table(results: dict[str, Any]) -> str:
 
 
 def chart(results: dict[str, Any], path: Path) -> bool:
-    if "bulk" not in results:
+    if "bulk" not in results or not results["bulk"]["records"]:
         return False
     import matplotlib
 
@@ -551,29 +736,32 @@ def chart(results: dict[str, Any], path: Path) -> bool:
     data = results["bulk"]
     cs = sorted({r["concurrency"] for r in data["records"]})
     variants = [v for v in data["variants"] if v not in data["not_available"]]
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
-    for ax, mode in zip(axes, ("zero", "latency"), strict=True):
-        for variant in variants:
-            stats = [bulk_stat(results, mode, c, variant) for c in cs]
-            xs = [c for c, s in zip(cs, stats, strict=True) if s]
-            med = [s["median"] for s in stats if s]
-            low = [s["median"] - s["min"] for s in stats if s]
-            high = [s["max"] - s["median"] for s in stats if s]
-            ax.errorbar(xs, med, yerr=[low, high], marker="o", capsize=4, label=variant)
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(cs, [str(c) for c in cs])
-        ax.set_xlabel("concurrency")
-        ax.grid(True, alpha=0.3)
-        if mode == "zero":
-            ax.set_yscale("log")
-            ax.set_ylabel("requests / s (median, min-max bars)")
-            ax.set_title("Zero-delay server: throughput")
-        else:
-            ax.set_ylabel("efficiency = (N x delay / c) / time")
-            ax.set_ylim(0, 1.05)
-            ax.axhline(0.8, color="grey", linestyle="--", linewidth=1)
-            ax.set_title(f"Server waits {data['delay_ms']:g} ms: efficiency")
-        ax.legend()
+    schemes = _schemes(results)
+    fig, grid = plt.subplots(len(schemes), 2, figsize=(13, 5 * len(schemes)), squeeze=False)
+    for axes, scheme in zip(grid, schemes, strict=True):
+        over = "http" if scheme == "http" else "https, setup timed"
+        for ax, mode in zip(axes, ("zero", "latency"), strict=True):
+            for variant in variants:
+                stats = [bulk_stat(results, mode, c, variant, scheme) for c in cs]
+                xs = [c for c, s in zip(cs, stats, strict=True) if s]
+                med = [s["median"] for s in stats if s]
+                low = [s["median"] - s["min"] for s in stats if s]
+                high = [s["max"] - s["median"] for s in stats if s]
+                ax.errorbar(xs, med, yerr=[low, high], marker="o", capsize=4, label=variant)
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(cs, [str(c) for c in cs])
+            ax.set_xlabel("concurrency")
+            ax.grid(True, alpha=0.3)
+            if mode == "zero":
+                ax.set_yscale("log")
+                ax.set_ylabel("requests / s (median, min-max bars)")
+                ax.set_title(f"Zero-delay server, {over}: throughput")
+            else:
+                ax.set_ylabel("efficiency = (N x delay / c) / time")
+                ax.set_ylim(0, 1.05)
+                ax.axhline(0.8, color="grey", linestyle="--", linewidth=1)
+                ax.set_title(f"Server waits {data['delay_ms']:g} ms, {over}: efficiency")
+            ax.legend(fontsize=8)
     m = results["machine"]
     fig.suptitle(
         f"ticketpulse bulk get_ticket_urls - {m['cpu']}, {m['cores']} cores, "
@@ -616,8 +804,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--variants",
         nargs="+",
         choices=list(bulk.VARIANTS),
-        default=list(bulk.VARIANTS),
-        help="bulk variants (all)",
+        default=list(bulk.DEFAULT_VARIANTS),
+        help="bulk variants (all but sdk-aiohttp-session)",
+    )
+    parser.add_argument(
+        "--schemes",
+        nargs="+",
+        choices=SCHEMES,
+        default=list(SCHEMES),
+        help="bulk over plain http (warm connections) and over https (a trustme CA, "
+        "connection setup timed) (both)",
     )
     parser.add_argument("--server", choices=("auto", *SERVER_CANDIDATES), default="auto")
     parser.add_argument(
@@ -653,7 +849,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args.latency_waves = args.latency_waves or (5 if quick else 40)
     args.memory_ids = args.memory_ids or (5_000 if quick else 100_000)
     args.import_runs = args.import_runs or (5 if quick else 21)
-    partial = args.only or args.variants != list(bulk.VARIANTS)
+    partial = (
+        args.only or args.variants != list(bulk.DEFAULT_VARIANTS) or args.schemes != list(SCHEMES)
+    )
     args.name = args.name or ("quick" if quick or partial else "latest")
     return args
 
@@ -669,23 +867,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         "pinned": pinned,
         "command": "python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None else argv),
         "settings": {k: v for k, v in vars(args).items() if k != "only"} | {"parts": sorted(parts)},
+        "steps": {},
     }
     log(f"benchmarks: {', '.join(p for p in PARTS if p in parts)} (pinned: {pinned})")
     steps: list[tuple[str, Callable[[], None]]] = []
 
+    tls: TLSFiles | None = None
+    tls_context: ssl.SSLContext | None = None
+    tls_dir = tempfile.TemporaryDirectory(prefix="ticketpulse-bench-tls-")
+    if "https" in args.schemes and parts & {"server", "bulk"}:
+        tls = make_tls(Path(tls_dir.name))
+        tls_context = tls.client_context()
+        trust_for_sdk(tls)
+
     def server_and_bulk() -> None:
         probe_n = min(args.n, 400 if args.quick else 2000)
+        repeats = 1 if args.quick else 3
         server, choice = choose_server(args.app, args.n, args.server, probe_n, server_cpu)
         try:
             if "server" in parts:
                 results["server"] = {
                     "choice": choice,
-                    "ceilings": server_ceilings(
-                        server, args.n, probe_n, server_cpu, repeats=1 if args.quick else 3
-                    ),
+                    "ceilings": server_ceilings(server, args.n, probe_n, server_cpu, repeats),
                 }
             if "bulk" in parts:
-                results["bulk"] = bulk.run_bulk(
+                results["bulk"] = {
+                    "variants": {name: bulk.DESCRIPTIONS[name] for name in args.variants},
+                    "not_available": [v for v in args.variants if not bulk.available(v)],
+                    "delay_ms": args.delay_ms,
+                    "latency_waves": args.latency_waves,
+                    "loop": args.loop,
+                    "server": choice["chosen"],
+                    "app": args.app,
+                    "n": args.n,
+                    "schemes": args.schemes,
+                    "records": [],
+                }
+            if "bulk" in parts and "http" in args.schemes:
+                clock = time.perf_counter()
+                done = bulk.run_bulk(
                     server,
                     variants=args.variants,
                     concurrencies=args.concurrency,
@@ -696,9 +916,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     loop=args.loop,
                     progress=log,
                 )
-                results["bulk"]["server"] = choice["chosen"]
-                results["bulk"]["app"] = args.app
-                results["bulk"]["n"] = args.n
+                results["bulk"]["records"] += done["records"]
                 cs = sorted(args.concurrency)
                 if "sdk-async" in args.variants and len(cs) > 1:
                     # Twice the rounds: its per-round ratio swings widely (a 5 s pair
@@ -711,8 +929,41 @@ def main(argv: Sequence[str] | None = None) -> int:
                         loop=args.loop,
                         progress=log,
                     )
+                results["steps"]["bulk over http"] = time.perf_counter() - clock
         finally:
             server.stop()
+        if tls is None:
+            return
+        # The same kind of server, now serving HTTPS only with the trustme CA's certificate.
+        secure = ServerProcess(choice["chosen"], args.n, cpu=server_cpu, app=args.app, tls=tls)
+        try:
+            if "server" in parts:
+                results["server"]["tls"] = tls_ceilings(secure, probe_n, tls_context, repeats)
+            if "bulk" in parts:
+                clock = time.perf_counter()
+                done = bulk.run_bulk(
+                    secure,
+                    variants=args.variants,
+                    concurrencies=args.concurrency,
+                    rounds=args.rounds,
+                    delay_ms=args.delay_ms,
+                    latency_waves=args.latency_waves,
+                    warm_up=50 if args.quick else 200,
+                    loop=args.loop,
+                    ssl_context=tls_context,
+                    progress=log,
+                )
+                results["bulk"]["records"] += done["records"]
+                results["bulk"]["tls"] = {
+                    "ca": "trustme (a new CA per run), server certificate for 127.0.0.1",
+                    "server": choice["chosen"],
+                    "sdk_trust": "SSL_CERT_FILE (read by httpx.create_ssl_context)",
+                    "hand_written_trust": "one ssl.create_default_context(cafile=CA)",
+                    "timed": "client construction, TCP connects, TLS handshakes, N requests",
+                }
+                results["steps"]["bulk over https"] = time.perf_counter() - clock
+        finally:
+            secure.stop()
 
     if parts & {"server", "bulk"}:
         steps.append(("server and bulk", server_and_bulk))
@@ -755,9 +1006,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ),
             )
         )
-    for name, step in steps:
-        log(f"- {name}")
-        step()
+    try:
+        for name, step in steps:
+            log(f"- {name}")
+            clock = time.perf_counter()
+            step()
+            results["steps"][name] = time.perf_counter() - clock
+            log(f"  ({name}: {results['steps'][name]:.0f} s)")
+    finally:
+        tls_dir.cleanup()
     results["seconds"] = time.perf_counter() - started
     results["targets"] = evaluate(results)
     text = table(results)

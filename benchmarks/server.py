@@ -10,12 +10,16 @@ with a signed URL for each.
 no framework between them and the app, :class:`_HTTPProtocol`), granian over
 RSGI or ASGI, or uvicorn. The module-level :data:`app` is an ASGI application
 that also speaks RSGI (granian needs an importable target:
-``benchmarks.server:app``). It builds the sandbox on lifespan startup (or the
-first request) from the environment:
+``benchmarks.server:app``). ``--certfile`` and ``--keyfile`` make it serve
+HTTPS only (the runner's https mode, with a certificate of a ``trustme`` CA).
+It builds the sandbox on lifespan startup (or the first request) from the
+environment:
 
 - ``TICKETPULSE_BENCH_N``: how many tickets (default 5000);
 - ``TICKETPULSE_BENCH_DELAY_MS``: the sandbox's per-request delay (default 0);
-- ``TICKETPULSE_BENCH_INFO``: a file to write ``{"key", "user_id", "ids"}`` to.
+- ``TICKETPULSE_BENCH_INFO``: a file to write ``{"key", "user_id", "ids"}`` to;
+- ``TICKETPULSE_BENCH_SCHEME``: ``https`` when it serves TLS (``--certfile`` and
+  ``--keyfile``), so that the signed URLs it hands out are https (default http).
 
 Besides the sandbox's own routes it answers a few control routes, called by
 the runner only between timed runs:
@@ -106,6 +110,7 @@ class BenchApp:
         self.info: dict[str, Any] = {}
         self.mode = "sandbox"
         self.host = "127.0.0.1:8765"  # host[:port] of signed URLs when a request has no Host
+        self.scheme = "http"  # of the signed URLs: https when served over TLS
         self.delay = 0.0
         self.statuses: Counter[str] = Counter()
         self.held = 0.0  # seconds replayed answers were held (the delay as slept), in all
@@ -122,6 +127,7 @@ class BenchApp:
         self.delay = float(os.environ.get("TICKETPULSE_BENCH_DELAY_MS", "0")) / 1000
         self.mode = os.environ.get("TICKETPULSE_BENCH_APP", "sandbox")
         self.host = os.environ.get("TICKETPULSE_BENCH_HOST", self.host)
+        self.scheme = os.environ.get("TICKETPULSE_BENCH_SCHEME", self.scheme)
         self.sandbox, self.info = build_sandbox(n, self.delay)
         self.info["app"] = self.mode
         self._inner = self.sandbox.asgi_app
@@ -141,6 +147,7 @@ class BenchApp:
                 path=GET_TICKET,
                 query=f"wp_user_id={user}&ticket_id={ticket_id}&key={key}",
                 headers=[("host", host)],
+                scheme=self.scheme,
             )
             answer = self.sandbox.app.respond(request)
             headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
@@ -283,6 +290,7 @@ class BenchApp:
             query=scope.query_string,
             headers=list(scope.headers.items()),
             body=await protocol(),
+            scheme=self.scheme,
         )
         live = self.sandbox.app.respond(request)
         protocol.response_bytes(live.status, list(live.headers), live.body)
@@ -398,6 +406,7 @@ class _HTTPProtocol(asyncio.Protocol):
             query=query,
             headers=self.headers,
             body=b"".join(self.body),
+            scheme=bench.scheme,
             server=bench.host,
         )
         exchange = bench.sandbox.app.exchange(request)
@@ -461,7 +470,11 @@ class _HTTPProtocol(asyncio.Protocol):
                 self.connection_lost(None)
 
 
-def _serve_uvicorn(host: str, port: int) -> None:
+TLS = tuple[str, str] | None
+"""The server's certificate chain and key files (PEM), or None for plain HTTP."""
+
+
+def _serve_uvicorn(host: str, port: int, tls: TLS = None) -> None:
     import uvicorn
 
     uvicorn.run(
@@ -474,10 +487,14 @@ def _serve_uvicorn(host: str, port: int) -> None:
         access_log=False,
         log_level="warning",
         backlog=2048,
+        ssl_certfile=tls[0] if tls else None,
+        ssl_keyfile=tls[1] if tls else None,
     )
 
 
-def _serve_granian(host: str, port: int, *, rsgi: bool = False) -> None:
+def _serve_granian(host: str, port: int, tls: TLS = None, *, rsgi: bool = False) -> None:
+    from pathlib import Path
+
     from granian.constants import HTTPModes, Interfaces, Loops
     from granian.server import Server
 
@@ -493,24 +510,36 @@ def _serve_granian(host: str, port: int, *, rsgi: bool = False) -> None:
         websockets=False,
         backlog=2048,
         log_enabled=True,
+        ssl_cert=Path(tls[0]) if tls else None,
+        ssl_key=Path(tls[1]) if tls else None,
     ).serve()
 
 
-def _serve_granian_rsgi(host: str, port: int) -> None:
-    _serve_granian(host, port, rsgi=True)
+def _serve_granian_rsgi(host: str, port: int, tls: TLS = None) -> None:
+    _serve_granian(host, port, tls, rsgi=True)
 
 
-def _serve_httptools(host: str, port: int) -> None:
-    """uvloop and httptools with no framework between them and the app (SIGINT/SIGTERM stop it)."""
+def _serve_httptools(host: str, port: int, tls: TLS = None) -> None:
+    """uvloop and httptools with no framework between them and the app (SIGINT/SIGTERM stop it).
+
+    With ``tls``, uvloop's TLS (OpenSSL through the ``ssl`` module) on every connection.
+    """
     import signal
+    import ssl
 
     import uvloop
 
     app.build()
+    context = None
+    if tls is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(tls[0], tls[1])
 
     async def serve() -> None:
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(lambda: _HTTPProtocol(app), host, port, backlog=2048)
+        server = await loop.create_server(
+            lambda: _HTTPProtocol(app), host, port, backlog=2048, ssl=context
+        )
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
@@ -546,20 +575,28 @@ def main(argv: list[str] | None = None) -> int:
         help="sandbox: every request answered by the live sandbox; replay: get-ticket "
         "answered from a table of the sandbox's own answers, made at startup",
     )
+    parser.add_argument("--certfile", help="serve HTTPS with this certificate chain (PEM)")
+    parser.add_argument("--keyfile", help="the certificate's private key (PEM)")
     args = parser.parse_args(argv)
+    if bool(args.certfile) != bool(args.keyfile):
+        parser.error("--certfile and --keyfile go together")
+    tls: TLS = (args.certfile, args.keyfile) if args.certfile else None
     if args.cpu is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.cpu})  # inherited by granian's worker process
     os.environ["TICKETPULSE_BENCH_N"] = str(args.n)
     os.environ["TICKETPULSE_BENCH_DELAY_MS"] = str(args.delay_ms)
     os.environ["TICKETPULSE_BENCH_APP"] = args.app
     os.environ["TICKETPULSE_BENCH_HOST"] = f"{args.host}:{args.port}"
+    os.environ["TICKETPULSE_BENCH_SCHEME"] = "https" if tls else "http"
     if args.info:
         os.environ["TICKETPULSE_BENCH_INFO"] = os.path.abspath(args.info)
+    scheme = "https" if tls else "http"
     print(
-        f"serving {args.n} tickets ({args.app}) with {args.server} on {args.host}:{args.port}",
+        f"serving {args.n} tickets ({args.app}) with {args.server} on "
+        f"{scheme}://{args.host}:{args.port}",
         flush=True,
     )
-    SERVERS[args.server](args.host, args.port)
+    SERVERS[args.server](args.host, args.port, tls)
     return 0
 
 
