@@ -300,7 +300,9 @@ class ResponseParser:
             buffer = self._buffer
             end = buffer.find(b"\r\n\r\n")
             if end < 0:
-                if len(buffer) > MAX_HEAD:
+                # + 3: a head at the limit may be here with all but the last byte of
+                # its CRLFCRLF, and must not fail only because of where a read ended.
+                if len(buffer) > MAX_HEAD + 3:
                     raise LimitError(f"the answer's head is larger than {MAX_HEAD:,} bytes")
                 if b"\n\n" in buffer or b"\n\r\n" in buffer:
                     # RFC 9112 §2.2 lets a recipient accept a bare LF; the SDK does
@@ -399,9 +401,10 @@ class ResponseParser:
             end = buffer.find(b"\r\n")
             if state is State.TRAILERS:
                 limit = MAX_TRAILERS - self._trailer_size
-                if (end < 0 and len(buffer) > limit) or end > limit:
+                # + 1 (here and below): the line's CR may be here without its LF.
+                if (end < 0 and len(buffer) > limit + 1) or end > limit:
                     raise LimitError(f"the trailer section is larger than {MAX_TRAILERS:,} bytes")
-            elif (end < 0 and len(buffer) > MAX_CHUNK_LINE) or end > MAX_CHUNK_LINE:
+            elif (end < 0 and len(buffer) > MAX_CHUNK_LINE + 1) or end > MAX_CHUNK_LINE:
                 raise LimitError(f"a chunk line is longer than {MAX_CHUNK_LINE:,} bytes")
             if end < 0:
                 if b"\n" in buffer:
