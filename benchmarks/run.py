@@ -876,7 +876,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     tls_context: ssl.SSLContext | None = None
     tls_dir = tempfile.TemporaryDirectory(prefix="ticketpulse-bench-tls-")
     if "https" in args.schemes and parts & {"server", "bulk"}:
-        tls = make_tls(Path(tls_dir.name))
+        try:
+            tls = make_tls(Path(tls_dir.name))
+        except ImportError as exc:
+            tls_dir.cleanup()
+            raise SystemExit(
+                f"the https mode needs trustme ({exc}): pip install 'trustme>=1.1', "
+                "or run with --schemes http"
+            ) from None
         tls_context = tls.client_context()
         trust_for_sdk(tls)
 
