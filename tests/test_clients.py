@@ -179,9 +179,23 @@ def test_async_client_used_from_another_event_loop_says_what_to_do(mock: respx.M
     with pytest.raises(RuntimeError, match="create the client inside the loop") as caught:
         asyncio.run(client.get_events())
     assert "Event loop is closed" not in str(caught.value)
+    # One error tree: a TicketPulseError too, naming the class the user built.
+    assert isinstance(caught.value, ticketpulse.UsageError)
+    assert isinstance(caught.value, ticketpulse.TicketPulseError)
+    assert "this AsyncClient" in str(caught.value)
     with_options = client.with_options(timeout=3)
     with pytest.raises(RuntimeError, match="bound to the event loop"):
         asyncio.run(with_options.get_events())
+
+
+def test_a_closed_client_raises_a_usage_error(mock: respx.MockRouter) -> None:
+    mock.get("/events").respond(200, json=[])
+    client = ticketpulse.Client(KEY, transport="builtin")
+    client.close()
+    with pytest.raises(ticketpulse.UsageError, match="closed"):
+        client.get_events()
+    with pytest.raises(ticketpulse.UsageError, match="closed"):
+        client.get_ticket_urls(["a", "b"], user_id=7)
 
 
 def test_async_client_bound_under_trio_refuses_asyncio(mock: respx.MockRouter) -> None:

@@ -193,7 +193,7 @@ def get_order_pdf_url(order_id: str, *, user_id: int) -> Call[SignedURL]:
 def _read_order_answer(body: bytes) -> None:
     # The API answers 200 "Order created" (text/plain). Anything else with a 2xx
     # status -- a proxy's or portal's page, say -- proves nothing about the order.
-    if body.lstrip()[:5].lower() != b"order":
+    if not body.strip().lower().startswith(b"order created"):
         shown = body[:60].decode("utf-8", errors="replace")
         raise UnexpectedResponseError(
             f"unexpected response: expected 'Order created', got {shown!r}"

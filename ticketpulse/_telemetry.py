@@ -11,7 +11,7 @@ is the redacted one (``key=***``), and an error is recorded as its type and its
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,7 +66,7 @@ _NO_SPAN = _NoSpan(None)
 
 
 @contextlib.contextmanager
-def call_span(operation: str, method: str, shown_url: str) -> Iterator[CallSpan]:
+def call_span(operation: str, method: str, shown_url: str) -> Generator[CallSpan]:
     """A span around one API call; ``shown_url`` is the redacted URL."""
     tracer = _get_tracer()
     if tracer is None:

@@ -307,3 +307,29 @@ async def async_usage(tmpdir: pathlib.Path) -> None:
         where: str = error.url
         code: int = error.status_code
         del message, method, where, code
+
+
+async def choose_a_transport(session: object) -> None:
+    """Each client's ``transport=`` and what it accepts (SPEC §2)."""
+    import aiohttp
+
+    blocking_builtin = ticketpulse.Client(transport="builtin", max_connections=8)
+    blocking_httpx = ticketpulse.Client(transport="httpx", max_response_size=1 << 20)
+    async with (
+        ticketpulse.AsyncClient(transport="builtin") as builtin,
+        ticketpulse.AsyncClient(transport="aiohttp") as over_aiohttp,
+        aiohttp.ClientSession() as own_session,
+        ticketpulse.AsyncClient(http_client=own_session) as injected,
+    ):
+        urls: list[ticketpulse.SignedURL] = await builtin.get_ticket_urls(["a"], user_id=7)
+        del urls, over_aiohttp, injected
+    try:
+        blocking_builtin.get_events()
+    except ticketpulse.RateLimitError as error:
+        wait: float | None = error.retry_after
+        del wait
+    except ticketpulse.UsageError as error:
+        also: RuntimeError = error
+        del also
+    blocking_builtin.close()
+    blocking_httpx.close()
