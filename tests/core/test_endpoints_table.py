@@ -810,6 +810,7 @@ ANSWERS: list[tuple[str, Call[Any], Answer, object]] = [
     ("order created", CREATE, Answer(200, b"Order created"), None),
     ("order set to processing", PROCESSING, Answer(200, b"Order created\n"), None),
     ("order answer empty", CREATE, Answer(200, b""), UnexpectedResponseError),
+    ("order answer says it failed", CREATE, Answer(200, b"Order failed"), UnexpectedResponseError),
     (
         "order answer a gateway page",
         CREATE,
