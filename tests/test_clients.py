@@ -245,3 +245,22 @@ async def test_proxy_variables_send_through_the_proxy_unless_bypassed(
     with pytest.raises(ticketpulse.APIConnectionError, match="could not connect"):
         await bypassed.get_events()  # straight to port 9: nothing listens
     await bypassed.close()
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda: ticketpulse.Client(KEY, transport="aiohttp"), "transport must be one of"),
+        (lambda: ticketpulse.AsyncClient(KEY, transport="h2"), "transport must be one of"),
+        (
+            lambda: ticketpulse.Client(KEY, transport="builtin", http_client=httpx.Client()),
+            "implies transport='httpx'",
+        ),
+        (lambda: ticketpulse.AsyncClient(KEY, http_client=httpx.Client()), "httpx.AsyncClient"),
+        (lambda: ticketpulse.Client(KEY, max_connections=0), "max_connections"),
+        (lambda: ticketpulse.AsyncClient(KEY, max_response_size=True), "max_response_size"),
+    ],
+)
+def test_transport_settings_are_checked_at_construction(make: Any, says: str) -> None:
+    with pytest.raises(ticketpulse.ConfigurationError, match=says):
+        make()

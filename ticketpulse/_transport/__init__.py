@@ -31,12 +31,22 @@ def _http_client_type(http_client: object) -> str:
     return type(http_client).__module__.split(".")[0]
 
 
+def _implied(transport: str, implied: str) -> None:
+    # transport= keeps its default ("httpx") or names what http_client implies.
+    if transport not in ("httpx", implied):
+        raise ConfigurationError(
+            f"http_client implies transport={implied!r}: drop transport={transport!r} "
+            "or the http_client"
+        )
+
+
 def async_transport(transport: str, http_client: Any, settings: Settings) -> AsyncTransport:
     """The transport an ``AsyncClient`` sends through. Raises ConfigurationError."""
     if http_client is not None:
         import httpx
 
         if isinstance(http_client, httpx.AsyncClient):
+            _implied(transport, "httpx")
             from ._httpx import AsyncHttpxClientTransport
 
             return AsyncHttpxClientTransport(http_client, settings)
@@ -46,6 +56,7 @@ def async_transport(transport: str, http_client: Any, settings: Settings) -> Asy
             if isinstance(http_client, aiohttp.ClientSession):
                 from ._aiohttp import AiohttpTransport
 
+                _implied(transport, "aiohttp")
                 return AiohttpTransport(http_client, settings)
         raise ConfigurationError(
             "http_client must be an httpx.AsyncClient or an aiohttp.ClientSession, "
@@ -80,6 +91,7 @@ def sync_transport(transport: str, http_client: Any, settings: Settings) -> Sync
             )
         from ._httpx import HttpxClientTransport
 
+        _implied(transport, "httpx")
         return HttpxClientTransport(http_client, settings)
     name = check_name(transport, ("httpx", "builtin"))
     if name == "httpx":
