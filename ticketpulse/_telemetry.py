@@ -1,11 +1,11 @@
 """Native OpenTelemetry spans (SPEC §10): one client span per API call, on every transport.
 
-Used only when ``opentelemetry-api`` is importable (extra ``ticketpulse[otel]``);
-the SDK configures nothing (no provider, no exporter): without a configured
-provider the API's no-op tracer is used. Without the package a call costs one
-global lookup. Attributes follow the HTTP client semantic conventions; the URL
-is the redacted one (``key=***``), and an error is recorded as its type and its
-(scrubbed) message, never a traceback, so no key or secret reaches a span.
+Used only when ``opentelemetry-api`` is importable (extra ``ticketpulse[otel]``)
+and the application has set a tracer provider; the SDK configures nothing (no
+provider, no exporter). Otherwise a call costs a lookup or two. Attributes
+follow the HTTP client semantic conventions; the URL is the redacted one
+(``key=***``), and an error is recorded as its type and its (scrubbed)
+message, never a traceback, so no key or secret reaches a span.
 """
 
 from __future__ import annotations
@@ -20,19 +20,33 @@ from ._version import __version__
 __all__ = ["CallSpan", "call_span"]
 
 _UNSET: Any = object()
-_tracer: Any = _UNSET
+_trace: Any = _UNSET  # the opentelemetry.trace module, or None without the package
+_tracers: dict[int, tuple[Any, Any]] = {}  # id(provider) -> (provider, tracer)
 
 
 def _get_tracer() -> Any:
-    global _tracer  # looked up once per process
-    if _tracer is _UNSET:
+    """The SDK's tracer from the application's provider, or None: no package, or no
+    provider set (the API's default does nothing, so no span is worth building)."""
+    global _trace
+    if _trace is _UNSET:
         try:
             from opentelemetry import trace
         except ImportError:
-            _tracer = None
+            _trace = None
         else:
-            _tracer = trace.get_tracer("ticketpulse", __version__)
-    return _tracer
+            _trace = trace
+    if _trace is None:
+        return None
+    provider = _trace.get_tracer_provider()
+    if isinstance(provider, (_trace.ProxyTracerProvider, _trace.NoOpTracerProvider)):
+        return None
+    cached = _tracers.get(id(provider))
+    if cached is None or cached[0] is not provider:
+        cached = _tracers[id(provider)] = (
+            provider,
+            provider.get_tracer("ticketpulse", __version__),
+        )
+    return cached[1]
 
 
 class CallSpan:
@@ -65,13 +79,33 @@ class _NoSpan(CallSpan):
 _NO_SPAN = _NoSpan(None)
 
 
-@contextlib.contextmanager
-def call_span(operation: str, method: str, shown_url: str) -> Generator[CallSpan]:
+class _Untraced:
+    """The context manager of a call that is not traced: as cheap as one can be."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> CallSpan:
+        return _NO_SPAN
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_UNTRACED = _Untraced()
+
+
+def call_span(
+    operation: str, method: str, shown_url: str
+) -> contextlib.AbstractContextManager[CallSpan]:
     """A span around one API call; ``shown_url`` is the redacted URL."""
     tracer = _get_tracer()
     if tracer is None:
-        yield _NO_SPAN
-        return
+        return _UNTRACED
+    return _traced(tracer, operation, method, shown_url)
+
+
+@contextlib.contextmanager
+def _traced(tracer: Any, operation: str, method: str, shown_url: str) -> Generator[CallSpan]:
     from opentelemetry.trace import SpanKind, Status, StatusCode
 
     parts = urlsplit(shown_url)

@@ -61,11 +61,23 @@ class _CheckedConnector(aiohttp.TCPConnector):
                 and protocol.is_connected()
                 # aiohttp's own flag: unread bytes or a queued answer, among others.
                 and not protocol.should_close
-                and not readable_now(transport.get_extra_info("socket"))
+                and not _unread_bytes(transport)
             ):
                 return connection
             connection.close()  # bytes nobody asked for, or the server closed it
         return await super().connect(req, traces, timeout)
+
+
+def _unread_bytes(transport: Any) -> bool:
+    """Bytes on a plain connection's socket that the loop has not read yet.
+
+    Not asked of a TLS connection: its socket is readable after every handshake
+    (the server's TLS 1.3 session tickets), which says nothing about answers; the
+    loop reads those records, and anything in them reaches ``should_close``.
+    """
+    if transport.get_extra_info("ssl_object") is not None:
+        return False
+    return readable_now(transport.get_extra_info("socket"))
 
 
 class AiohttpTransport:

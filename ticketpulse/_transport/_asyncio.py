@@ -11,6 +11,7 @@ asyncio only (uvloop too); ``AsyncClient(transport="builtin")`` refuses trio.
 from __future__ import annotations
 
 import asyncio
+import select
 from collections import deque
 from collections.abc import Callable
 from typing import Any, cast
@@ -37,7 +38,6 @@ from ._shared import (
     attempt_deadline,
     failure,
     fork_generation,
-    readable_now,
     require_asyncio,
 )
 
@@ -79,6 +79,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._writable: asyncio.Future[None] | None = None
         self._read_timeout: float | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._poller: select.poll | None = None
 
     # -- asyncio.Protocol
 
@@ -223,8 +224,20 @@ class _Connection(asyncio.BufferedProtocol):
 
     def has_pending_input(self) -> bool:
         """Whether an idle connection's socket has bytes or an end the loop has not read."""
-        transport = self.transport
-        return transport is None or readable_now(transport.get_extra_info("socket"))
+        poller = self._poller
+        if poller is None:
+            transport = self.transport
+            sock = None if transport is None else transport.get_extra_info("socket")
+            if sock is None or sock.fileno() < 0:
+                return True
+            # One poll object per connection, its socket registered once: a zero
+            # timeout poll is then a single system call per request.
+            poller = self._poller = select.poll()
+            poller.register(sock.fileno(), select.POLLIN)
+        try:
+            return bool(poller.poll(0))
+        except (OSError, ValueError):
+            return True
 
     def abort(self) -> None:
         """Drop the connection: its state is unknown (a cancelled or failed exchange)."""

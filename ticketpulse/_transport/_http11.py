@@ -110,11 +110,16 @@ Event = Head | bytes | _End
 
 # RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ].
 # Only HTTP/1.0 and 1.1 answers are read; the reason phrase is ignored.
-_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([1-9][0-9]{2})(?: [\t !-~\x80-\xff]*)?")
+_STATUS_LINE = re.compile(r"HTTP/1\.([01]) ([1-9][0-9]{2})(?: [\t !-~\x80-\xff]*)?")
 # RFC 9110 §5.1 / §5.5: field-name is a token; a field value has no CR, LF or NUL.
 # A line starting with SP or HTAB is obsolete line folding (RFC 9112 §5.2), which
 # a client may refuse; it does not match here.
-_FIELD = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([\t !-~\x80-\xff]*?)[ \t]*")
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"  # noqa: S105 - RFC 9110's token, not a password
+_VALUE = r"[\t !-~\x80-\xff]*"
+_FIELD_LINE = re.compile(rf"{_TOKEN}:{_VALUE}")
+_FIELD_LINES = re.compile(rf"(?:{_TOKEN}:{_VALUE}\r\n)+")
+_FIELD = re.compile(rf"({_TOKEN}):[ \t]*({_VALUE}?)[ \t]*\r\n")
+_TRAILER = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t !-~\x80-\xff]*")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,15}")
 _DIGITS = re.compile(r"[0-9]{1,18}")
 # A request target or Host header: visible ASCII only (RFC 9112 §3.2, RFC 3986).
@@ -311,14 +316,15 @@ class ResponseParser:
                 return NEED_DATA
             if end > MAX_HEAD:
                 raise LimitError(f"the answer's head is larger than {MAX_HEAD:,} bytes")
-            head = bytes(buffer[:end])
+            # latin-1 maps each byte to one character: the str regexes see the bytes.
+            head = buffer[:end].decode("latin-1")
             del buffer[: end + 4]
-            lines = head.split(b"\r\n")
-            match = _STATUS_LINE.fullmatch(lines[0])
+            first, _, fields = head.partition("\r\n")
+            match = _STATUS_LINE.fullmatch(first)
             if match is None:
                 raise ProtocolError("the answer does not start with an HTTP/1.1 status line")
             status = int(match[2])
-            headers = _fields(lines[1:])
+            headers = _fields(fields)
             if status < 200:
                 # RFC 9110 §15.2: interim answers precede the final one; 101 would
                 # switch protocols, which the SDK never asks for.
@@ -328,7 +334,7 @@ class ResponseParser:
                 if self._interim > MAX_INTERIM:
                     raise LimitError(f"more than {MAX_INTERIM} interim (1xx) answers")
                 continue
-            return self._frame(match[1] == b"0", status, headers)
+            return self._frame(match[1] == "0", status, headers)
 
     def _frame(self, http10: bool, status: int, headers: dict[str, str]) -> Head:
         """Decide how the body is delimited: RFC 9112 §6.3, in its order."""
@@ -364,12 +370,14 @@ class ResponseParser:
         elif length is not None:
             # §6.3 item 5: a list of identical values is one value; anything else
             # (two lengths, a sign, a non-ASCII digit, 19 digits) is an error.
-            values = {v.strip(" \t") for v in length.split(",")}
-            if len(values) != 1:
-                raise ProtocolError("the answer has conflicting Content-Lengths")
-            (value,) = values
-            if _DIGITS.fullmatch(value) is None:
-                raise ProtocolError("the answer has an invalid Content-Length")
+            value = length
+            if _DIGITS.fullmatch(value) is None:  # the common case is a plain number
+                values = {v.strip(" \t") for v in length.split(",")}
+                if len(values) != 1:
+                    raise ProtocolError("the answer has conflicting Content-Lengths")
+                (value,) = values
+                if _DIGITS.fullmatch(value) is None:
+                    raise ProtocolError("the answer has an invalid Content-Length")
             self._remaining = int(value)
             if self.max_body is not None and self._remaining > self.max_body:
                 raise LimitError(f"the answer is larger than the {self.max_body:,}-byte limit")
@@ -441,21 +449,33 @@ class ResponseParser:
                 if not line:
                     self.state = State.DONE
                     return END
-                if _FIELD.fullmatch(line) is None:
+                if _TRAILER.fullmatch(line) is None:
                     raise ProtocolError("the answer has a malformed trailer field")
 
 
-def _fields(lines: list[bytes]) -> dict[str, str]:
-    """Header fields, names lower-cased; repeated fields joined with ", " (RFC 9110 §5.3)."""
-    headers: dict[str, str] = {}
-    for line in lines:
-        match = _FIELD.fullmatch(line)
-        if match is None:
-            if line[:1] in (b" ", b"\t"):
-                raise ProtocolError("the answer folds a header line (obsolete, RFC 9112 §5.2)")
-            raise ProtocolError("the answer has a malformed header line")
-        name = match[1].decode("ascii").lower()
-        value = match[2].decode("latin-1")
-        previous = headers.get(name)
-        headers[name] = value if previous is None else f"{previous}, {value}"
+def _fields(block: str) -> dict[str, str]:
+    """Header fields, names lower-cased; repeated fields joined with ", " (RFC 9110 §5.3).
+
+    ``block`` is the header section as latin-1 text, CRLF between lines. One
+    regex checks every line at once; only a broken section is read line by line,
+    to say what is wrong with it.
+    """
+    if not block:
+        return {}
+    block += "\r\n"
+    if _FIELD_LINES.fullmatch(block) is None:
+        for line in block.split("\r\n")[:-1]:
+            if _FIELD_LINE.fullmatch(line) is None:
+                if line[:1] in (" ", "\t"):
+                    raise ProtocolError("the answer folds a header line (obsolete, RFC 9112 §5.2)")
+                break
+        raise ProtocolError("the answer has a malformed header line")
+    pairs: list[tuple[str, str]] = _FIELD.findall(block)
+    headers = {name.lower(): value for name, value in pairs}
+    if len(headers) < len(pairs):  # a repeated field: its values joined, in order
+        headers = {}
+        for name, value in pairs:
+            key = name.lower()
+            previous = headers.get(key)
+            headers[key] = value if previous is None else f"{previous}, {value}"
     return headers
