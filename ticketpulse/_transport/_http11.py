@@ -471,7 +471,7 @@ def _fields(block: str) -> dict[str, str]:
                 break
         raise ProtocolError("the answer has a malformed header line")
     pairs: list[tuple[str, str]] = _FIELD.findall(block)
-    headers = {name.lower(): value for name, value in pairs}
+    headers: dict[str, str] = {name.lower(): value for name, value in pairs}
     if len(headers) < len(pairs):  # a repeated field: its values joined, in order
         headers = {}
         for name, value in pairs:
