@@ -34,8 +34,7 @@ from .._errors import UsageError
 from .._files import FileSink
 from ._guard import AsyncGuardedBackend, GuardedBackend
 from ._shared import (
-    BODY_LIMIT,
-    DEADLINE,
+    AttemptLimits,
     BodyReader,
     PoolTimeout,
     Settings,
@@ -255,24 +254,19 @@ class AsyncHttpcoreTransport:
         if self.is_closed:
             raise UsageError("the client is closed: create a new one")
         self._check_fork()
-        total = attempt_deadline(timeout)
-        token = DEADLINE.set(None if total is None else time.monotonic() + total)
-        limit_token = BODY_LIMIT.set(self._limit)
         reader = BodyReader(sink, self._limit)
         try:
-            request = self._requests.build(call, url, timeout)
-            if self._proxy is not None:
-                return await self._send_via_proxy(request, reader)
-            return await self._send_on_slot(request, reader, timeout)
+            with AttemptLimits(timeout, self._limit):
+                request = self._requests.build(call, url, timeout)
+                if self._proxy is not None:
+                    return await self._send_via_proxy(request, reader)
+                return await self._send_on_slot(request, reader, timeout)
         except _ERRORS as exc:
             reader.abort()
             return _failure(exc, scrub)
         except BaseException:
             reader.abort()
             raise
-        finally:
-            DEADLINE.reset(token)
-            BODY_LIMIT.reset(limit_token)
 
     async def _send_on_slot(
         self,
@@ -484,36 +478,31 @@ class HttpcoreTransport:
         if self.is_closed:
             raise UsageError("the client is closed: create a new one")
         self._check_fork()
-        total = attempt_deadline(timeout)
-        token = DEADLINE.set(None if total is None else time.monotonic() + total)
-        limit_token = BODY_LIMIT.set(self._limit)
         reader = BodyReader(sink, self._limit)
         shards = self._shards
         try:
-            request = self._requests.build(call, url, timeout)
-            index, pool = shards.take()
-            try:
-                response = pool.handle_request(request)
+            with AttemptLimits(timeout, self._limit):
+                request = self._requests.build(call, url, timeout)
+                index, pool = shards.take()
                 try:
-                    status = response.status
-                    headers = _headers(response.headers)
-                    reader.start(status, headers)
-                    for chunk in response.iter_stream():
-                        reader.feed(chunk)
-                    return Answer(status, reader.finish(), headers)
+                    response = pool.handle_request(request)
+                    try:
+                        status = response.status
+                        headers = _headers(response.headers)
+                        reader.start(status, headers)
+                        for chunk in response.iter_stream():
+                            reader.feed(chunk)
+                        return Answer(status, reader.finish(), headers)
+                    finally:
+                        response.close()
                 finally:
-                    response.close()
-            finally:
-                shards.give(index)
+                    shards.give(index)
         except _ERRORS as exc:
             reader.abort()
             return _failure(exc, scrub)
         except BaseException:
             reader.abort()
             raise
-        finally:
-            DEADLINE.reset(token)
-            BODY_LIMIT.reset(limit_token)
 
     def close(self) -> None:
         self.is_closed = True

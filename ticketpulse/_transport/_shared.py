@@ -33,6 +33,7 @@ __all__ = [
     "NOT_SENT",
     "TIMEOUTS",
     "AnswerTooLarge",
+    "AttemptLimits",
     "AsyncTransport",
     "BodyReader",
     "ConnectError",
@@ -221,6 +222,27 @@ def attempt_deadline(timeout: httpx.Timeout) -> float | None:
     if read is None:
         return None
     return 2 * read + (timeout.connect or 0.0) + (timeout.pool or 0.0)
+
+
+class AttemptLimits:
+    """``with AttemptLimits(timeout, limit):`` sets :data:`DEADLINE` and
+    :data:`BODY_LIMIT` for one attempt (a class, not a generator: it is on every
+    request's path)."""
+
+    __slots__ = ("_deadline", "_limit", "deadline")
+
+    def __init__(self, timeout: httpx.Timeout, limit: int) -> None:
+        total = attempt_deadline(timeout)
+        self.deadline = None if total is None else time.monotonic() + total
+        self._deadline = DEADLINE.set(self.deadline)
+        self._limit = BODY_LIMIT.set(limit)
+
+    def __enter__(self) -> AttemptLimits:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        DEADLINE.reset(self._deadline)
+        BODY_LIMIT.reset(self._limit)
 
 
 def remaining(deadline: float | None, timeout: float | None) -> float | None:
