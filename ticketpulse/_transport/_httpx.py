@@ -514,7 +514,48 @@ class HttpcoreTransport:
 # -- a user's own httpx client
 
 
-class AsyncHttpxClientTransport:
+class _UserClient:
+    """What both wrappers of a user's httpx client share: the request, and the head."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._headers = settings.headers
+        self._post_headers = {**settings.headers, "Content-Type": "application/json"}
+        self._limit = settings.max_response_size
+
+    def _build(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        call: Call[Any],
+        url: str,
+        timeout: httpx.Timeout,
+    ) -> httpx.Request:
+        return http.build_request(
+            call.method,
+            url,
+            content=call.body,
+            headers=self._headers if call.body is None else self._post_headers,
+            timeout=timeout,
+        )
+
+    @staticmethod
+    def _start(response: httpx.Response, reader: BodyReader) -> tuple[int, dict[str, str], bool]:
+        """Status and headers to ``reader``; True if the body is in memory already.
+
+        An answer built with its content (a mock, an in-process app) has nothing
+        left to stream, and nothing encoded left to refuse: it is fed whole.
+        """
+        status = response.status_code
+        headers = lower_headers(response.headers)
+        read = response.is_stream_consumed
+        if read:
+            headers.pop("content-encoding", None)
+        reader.start(status, headers)
+        if read:
+            reader.feed(response.content)
+        return status, headers, read
+
+
+class AsyncHttpxClientTransport(_UserClient):
     """Sends through the user's own ``httpx.AsyncClient``, which is never closed here.
 
     Redirects are not followed, the raw (undecoded) body is read under the cap
@@ -523,10 +564,8 @@ class AsyncHttpxClientTransport:
     """
 
     def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
+        super().__init__(settings)
         self.http = http
-        self._headers = settings.headers
-        self._post_headers = {**settings.headers, "Content-Type": "application/json"}
-        self._limit = settings.max_response_size
 
     @property
     def is_closed(self) -> bool:
@@ -543,29 +582,15 @@ class AsyncHttpxClientTransport:
         reader = BodyReader(sink, self._limit)
         total = attempt_deadline(timeout)
         try:
-            request = self.http.build_request(
-                call.method,
-                url,
-                content=call.body,
-                headers=self._headers if call.body is None else self._post_headers,
-                timeout=timeout,
-            )
+            request = self._build(self.http, call, url, timeout)
             scope = anyio.fail_after(total) if total is not None else contextlib.nullcontext()
             with scope:
                 # follow_redirects=False even if the user's client follows them: a
                 # redirect would carry the key to another host.
                 response = await self.http.send(request, follow_redirects=False, stream=True)
                 try:
-                    status = response.status_code
-                    headers = lower_headers(response.headers)
-                    if response.is_stream_consumed:
-                        # Built with its content (a mock, an in-process app): nothing
-                        # left to stream, and nothing encoded left to refuse.
-                        headers.pop("content-encoding", None)
-                        reader.start(status, headers)
-                        reader.feed(response.content)
-                    else:
-                        reader.start(status, headers)
+                    status, headers, read = self._start(response, reader)
+                    if not read:
                         await _feed(response.aiter_raw(), reader)
                     return Answer(status, reader.finish(), headers)
                 finally:
@@ -581,14 +606,12 @@ class AsyncHttpxClientTransport:
         pass  # never close what the user gave us
 
 
-class HttpxClientTransport:
+class HttpxClientTransport(_UserClient):
     """Sends through the user's own ``httpx.Client`` (see :class:`AsyncHttpxClientTransport`)."""
 
     def __init__(self, http: httpx.Client, settings: Settings) -> None:
+        super().__init__(settings)
         self.http = http
-        self._headers = settings.headers
-        self._post_headers = {**settings.headers, "Content-Type": "application/json"}
-        self._limit = settings.max_response_size
 
     @property
     def is_closed(self) -> bool:
@@ -606,23 +629,11 @@ class HttpxClientTransport:
         total = attempt_deadline(timeout)
         deadline = None if total is None else time.monotonic() + total
         try:
-            request = self.http.build_request(
-                call.method,
-                url,
-                content=call.body,
-                headers=self._headers if call.body is None else self._post_headers,
-                timeout=timeout,
-            )
+            request = self._build(self.http, call, url, timeout)
             response = self.http.send(request, follow_redirects=False, stream=True)
             try:
-                status = response.status_code
-                headers = lower_headers(response.headers)
-                if response.is_stream_consumed:  # see AsyncHttpxClientTransport
-                    headers.pop("content-encoding", None)
-                    reader.start(status, headers)
-                    reader.feed(response.content)
-                else:
-                    reader.start(status, headers)
+                status, headers, read = self._start(response, reader)
+                if not read:
                     for chunk in response.iter_raw():
                         reader.feed(chunk)
                         remaining(deadline, None)  # a trickle ends at the deadline
