@@ -37,7 +37,7 @@ from ._models import (
     TicketURLResult,
     UserEvent,
 )
-from ._retry import attempts
+from ._retry import PENDING, attempts, result_at_once
 from ._telemetry import call_span
 from ._transport import sync_transport
 
@@ -432,11 +432,24 @@ class Client(BaseClient):
     def _run(self, call: Call[T], sink: FileSink | None = None) -> T:
         url, shown = self._urls(call)
         scrub = self._scrub_for(call)
-        steps = attempts(call, self._policy, method=call.method, url=shown, scrub=scrub)
         with call_span(call.operation, call.method, shown) as span:
-            step = next(steps)
+            # The first attempt is made here: most calls end with it (result_at_once).
+            span.sent()
+            first = self._transport.send(call, url, self._timeout, sink, scrub)
+            if isinstance(first, Answer):
+                span.answered(first.status)
+            result: T = result_at_once(call, first, method=call.method, url=shown, scrub=scrub)
+            if result is not PENDING:
+                return result
+            steps = attempts(
+                call, self._policy, method=call.method, url=shown, scrub=scrub, first=first
+            )
+            outcome: Answer | Failure | None = None
             while True:
-                outcome: Answer | Failure | None = None
+                try:
+                    step = steps.send(outcome)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
                 if step is None:
                     span.sent()
                     outcome = self._transport.send(call, url, self._timeout, sink, scrub)
@@ -444,11 +457,7 @@ class Client(BaseClient):
                         span.answered(outcome.status)
                 else:
                     sleep(step)
-                try:
-                    step = steps.send(outcome)
-                except StopIteration as done:
-                    result: T = done.value
-                    return result
+                    outcome = None
 
 
 def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:

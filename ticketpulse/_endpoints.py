@@ -154,19 +154,28 @@ def personalize_tickets(
     )
 
 
+# A JSON string of printable ASCII without a quote or a backslash (RFC 8259 §7):
+# it decodes to its own characters, so the decoder is needed only for others.
+_PLAIN_JSON_STRING = re.compile(rb'"([ !#-\[\]-~]*)"')
+
+
 def _read_signed_url(body: bytes) -> SignedURL:
     fetched_at = datetime.now(UTC)
-    try:
-        url = _json.loads(body)
-    except ValueError:
-        raise UnexpectedResponseError("unexpected response: not valid JSON") from None
+    plain = _PLAIN_JSON_STRING.fullmatch(body)
+    if plain is not None:
+        url: Any = plain[1].decode("ascii")
+    else:
+        try:
+            url = _json.loads(body)
+        except ValueError:
+            raise UnexpectedResponseError("unexpected response: not valid JSON") from None
     if not isinstance(url, str):
         raise UnexpectedResponseError(
             f"unexpected response: expected a URL string, got {type(url).__name__} @ $"
         )
     if not url.startswith(("https://", "http://")) or len(url) < 10:
         raise UnexpectedResponseError("unexpected response: expected an absolute http(s) URL @ $")
-    return SignedURL(url=url, expires_at=fetched_at + SIGNED_URL_LIFETIME)
+    return SignedURL(url, fetched_at + SIGNED_URL_LIFETIME)
 
 
 def _signed_url_call(

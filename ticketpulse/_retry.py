@@ -33,7 +33,7 @@ from ._errors import (
 )
 from ._redact import redact
 
-__all__ = ["RETRY_STATUSES", "RetryPolicy", "Steps", "attempts"]
+__all__ = ["PENDING", "RETRY_STATUSES", "RetryPolicy", "Steps", "attempts", "result_at_once"]
 
 T = TypeVar("T")
 
@@ -87,6 +87,33 @@ def may_repeat(call: Call[Any], answer: Answer) -> bool:
     return call.idempotent or answer.status == 429
 
 
+class _Pending:
+    __slots__ = ()
+
+
+PENDING: Any = _Pending()
+"""What :func:`result_at_once` returns when the retry loop must decide."""
+
+
+def result_at_once(
+    call: Call[T],
+    outcome: Answer | Failure,
+    *,
+    method: str,
+    url: str,
+    scrub: Callable[[str], str] = redact,
+) -> T:
+    """The call's result when its first outcome settles it with no retry to weigh:
+    an idempotent call's 2xx answer (most calls). Otherwise :data:`PENDING`:
+    give the outcome to :func:`attempts` as ``first``. Saves the generator on
+    the common path; the answer is read exactly as :func:`attempts` reads it.
+    """
+    if type(outcome) is Answer and 200 <= outcome.status < 300 and call.idempotent:
+        logger.debug("HTTP Request: %s %s %d", method, url, outcome.status)
+        return read_answer(call, outcome, method=method, url=url, scrub=scrub)
+    return PENDING  # type: ignore[no-any-return]
+
+
 def attempts(
     call: Call[T],
     policy: RetryPolicy,
@@ -94,15 +121,19 @@ def attempts(
     method: str,
     url: str,
     scrub: Callable[[str], str] = redact,
+    first: Answer | Failure | None = None,
 ) -> Steps[T]:
     """Drive one call to its result; see the module docstring for the protocol.
 
     ``url`` is the redacted URL used in error messages; ``scrub`` removes
-    secrets from any text the server sent.
+    secrets from any text the server sent. ``first`` is the outcome of an
+    attempt already made, if any (the first step is then not a send).
     """
     retry = 0
+    outcome = first
     while True:
-        outcome = yield None
+        if outcome is None:
+            outcome = yield None
         if isinstance(outcome, Failure):
             logger.debug("HTTP Request: %s %s failed: %s", method, url, outcome.description)
             may = outcome.kind is FailureKind.NOT_SENT or (
@@ -113,6 +144,7 @@ def attempts(
                 logger.info("Retrying %s %s in %.2f s: %s", method, url, delay, outcome.description)
                 yield delay
                 retry += 1
+                outcome = None
                 continue
             raise _connection_error(call, outcome, method=method, url=url, tries=retry + 1)
         assert outcome is not None
@@ -122,6 +154,7 @@ def attempts(
             logger.info("Retrying %s %s in %.2f s: status %d", method, url, wait, outcome.status)
             yield wait
             retry += 1
+            outcome = None
             continue
         if not call.idempotent and outcome.status >= 500:
             raise OrderOutcomeUnknownError(

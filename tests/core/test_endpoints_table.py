@@ -942,3 +942,42 @@ def test_only_the_documented_404_text_means_no_orders() -> None:
         (404, ""),
     ]:
         assert on_status(status, message) is NO_OVERRIDE, (status, message)
+
+
+SIGNED_URL_BODIES = [
+    ("plain", b'"https://files.example/qr/t.png?expires=1&secret=abc"'),
+    ("escaped slashes, as PHP writes them", b'"https:\\/\\/files.example\\/qr\\/t.png?secret=abc"'),
+    ("a unicode escape", b'"https://files.example/qr/t\\u00e9.png"'),
+    ("UTF-8 in the string", '"https://files.example/qr/té.png"'.encode()),
+    ("spaces around it", b' "https://files.example/qr/t.png" \n'),
+    ("a byte-order mark", b'\xef\xbb\xbf"https://files.example/qr/t.png"'),
+    ("an escaped quote", b'"https://files.example/qr/t\\".png"'),
+    ("a tab inside (invalid JSON)", b'"https://files.example/qr/t\t.png"'),
+    ("a control byte inside (invalid JSON)", b'"https://files.example/qr/t\x01.png"'),
+    ("no closing quote", b'"https://files.example/qr/t.png'),
+    ("two strings", b'"https://a.example/x" "https://b.example/y"'),
+    ("a quote inside, unescaped", b'"https://a.example/x"y"'),
+    ("a list", b'["https://files.example/qr/t.png"]'),
+    ("a relative URL", b'"/qr/t.png"'),
+    ("invalid UTF-8", b'"https://files.example/\xff.png"'),
+]
+
+
+@pytest.mark.parametrize(
+    "body", [b for _, b in SIGNED_URL_BODIES], ids=[n for n, _ in SIGNED_URL_BODIES]
+)
+def test_the_signed_url_reader_agrees_with_a_json_decoder(body: bytes) -> None:
+    # The reader skips the decoder for plain strings: its answer must be the same.
+    try:
+        decoded = json.loads(body.decode("utf-8-sig"))
+    except ValueError:
+        decoded = ValueError
+    if (
+        isinstance(decoded, str)
+        and decoded.startswith(("https://", "http://"))
+        and len(decoded) >= 10
+    ):
+        assert TICKET_URL.read(body).url == decoded
+    else:
+        with pytest.raises(UnexpectedResponseError):
+            TICKET_URL.read(body)

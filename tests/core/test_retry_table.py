@@ -30,7 +30,7 @@ from ticketpulse._errors import (
     TicketPulseError,
 )
 from ticketpulse._models import Attendee, NewOrder, OrderLine, PersonalizationResult
-from ticketpulse._retry import RetryPolicy, attempts
+from ticketpulse._retry import PENDING, RetryPolicy, attempts, result_at_once
 
 SEND = "send"
 URL = "https://ticket-pulse.com/tp-api/x?key=[redacted]"
@@ -531,31 +531,47 @@ ROWS = [
 ]
 
 
-def drive(row: Row) -> tuple[list[object], object, BaseException | None]:
-    """Run attempts() over the row's outcomes: (yields, result, error)."""
+def _dated(outcome: Answer | Failure) -> Answer | Failure:
+    if not isinstance(outcome, Answer):
+        return outcome
+    headers = {
+        name: (
+            format_datetime(datetime.now(UTC) + timedelta(seconds=value.seconds), usegmt=True)
+            if isinstance(value, In)
+            else value
+        )
+        for name, value in outcome.headers.items()
+    }
+    return outcome._replace(headers=headers)
+
+
+def drive(row: Row, *, as_clients: bool) -> tuple[list[object], object, BaseException | None]:
+    """Run the row's outcomes through the retry policy: (yields, result, error).
+
+    ``as_clients``: as both clients do, the first attempt outside the generator
+    (``result_at_once``, then ``attempts(first=...)``); else all through it.
+    """
     steps: list[object] = []
     script = list(row.outcomes)
-    generator = attempts(row.call, row.policy, method=row.call.method, url=URL)
+    first: Answer | Failure | None = None
+    if as_clients:
+        steps.append(SEND)
+        first = _dated(script.pop(0))
+        try:
+            result = result_at_once(row.call, first, method=row.call.method, url=URL)
+        except TicketPulseError as exc:
+            return steps, None, exc
+        if result is not PENDING:
+            assert not script, f"{len(script)} scripted outcomes never asked for"
+            return steps, result, None
+    generator = attempts(row.call, row.policy, method=row.call.method, url=URL, first=first)
     try:
         step = next(generator)
         while True:
             if step is None:
                 steps.append(SEND)
                 assert script, f"asked to send more than {len(row.outcomes)} times"
-                outcome = script.pop(0)
-                if isinstance(outcome, Answer):
-                    headers = {
-                        name: (
-                            format_datetime(
-                                datetime.now(UTC) + timedelta(seconds=value.seconds), usegmt=True
-                            )
-                            if isinstance(value, In)
-                            else value
-                        )
-                        for name, value in outcome.headers.items()
-                    }
-                    outcome = outcome._replace(headers=headers)
-                step = generator.send(outcome)
+                step = generator.send(_dated(script.pop(0)))
             else:
                 assert type(step) is float, step
                 steps.append(step)
@@ -568,10 +584,11 @@ def drive(row: Row) -> tuple[list[object], object, BaseException | None]:
     return steps, result, error
 
 
+@pytest.mark.parametrize("as_clients", [False, True], ids=["generator", "as-clients"])
 @pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])
-def test_retries(row: Row, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_retries(row: Row, as_clients: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(random, "random", lambda: row.jitter)
-    steps, result, error = drive(row)
+    steps, result, error = drive(row, as_clients=as_clients)
     assert steps == list(row.steps)
     if row.error is None:
         assert error is None
@@ -599,13 +616,13 @@ def test_the_jitter_is_drawn_for_every_backoff(monkeypatch: pytest.MonkeyPatch) 
     draws = iter([0.0, 1.0])
     monkeypatch.setattr(random, "random", lambda: next(draws))
     row = Row("", GET, (status(503), status(503), EVENTS), ())
-    steps, result, _ = drive(row)
+    steps, result, _ = drive(row, as_clients=False)
     assert (steps, result) == ([SEND, 0.5, SEND, 0.75, SEND], [])
 
 
 def test_a_429_that_is_not_retried_says_how_long_to_wait() -> None:
     row = Row("", GET, (status(429, "90"),), ())
-    _, _, error = drive(row)
+    _, _, error = drive(row, as_clients=False)
     assert isinstance(error, RateLimitError)
     assert error.retry_after == 90.0
 
@@ -615,7 +632,7 @@ def test_an_error_body_echoing_the_key_is_scrubbed() -> None:
     row = Row(
         "", ORDER, (status(503, body=f"upstream /orders/create?key={secret} failed".encode()),), ()
     )
-    _, _, error = drive(row)
+    _, _, error = drive(row, as_clients=False)
     assert isinstance(error, OrderOutcomeUnknownError)
     assert secret not in str(error)
     assert secret not in repr(error.args)

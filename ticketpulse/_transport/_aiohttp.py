@@ -26,12 +26,12 @@ from ._shared import (
     BodyReader,
     Settings,
     TransportError,
+    asyncio_loop,
     attempt_deadline,
     failure,
     fork_generation,
     lower_headers,
     readable_now,
-    require_asyncio,
 )
 
 __all__ = ["AiohttpTransport"]
@@ -125,7 +125,7 @@ class AiohttpTransport:
         return self._proxies[origin]
 
     def _open(self) -> aiohttp.ClientSession:
-        require_asyncio("transport='aiohttp'")
+        asyncio_loop("transport='aiohttp'")
         if self._owned and self._generation != fork_generation():
             # A child after fork(): the parent's session and sockets stay the parent's.
             self._orphan, self._session = self._session, None

@@ -35,10 +35,10 @@ from ._shared import (
     Settings,
     TransportError,
     WriteTimeout,
+    asyncio_loop,
     attempt_deadline,
     failure,
     fork_generation,
-    require_asyncio,
 )
 
 __all__ = ["AsyncioTransport"]
@@ -211,6 +211,11 @@ class _Connection(asyncio.BufferedProtocol):
                 exchange.reader.start(event.status, event.headers)
             else:
                 exchange.reader.feed(event)
+
+    @property
+    def paused(self) -> bool:
+        """The transport's buffer is full: wait for :meth:`drained` before reading on."""
+        return self._writable is not None
 
     async def drained(self, timeout: float | None) -> None:
         """Wait until the request has left the buffer, if the transport said to."""
@@ -426,9 +431,8 @@ class AsyncioTransport:
     ) -> Answer | Failure:
         if self.is_closed:
             raise UsageError("the client is closed: create a new one")
-        require_asyncio("transport='builtin'")
+        loop = asyncio_loop("transport='builtin'")
         total = attempt_deadline(timeout)
-        loop = asyncio.get_running_loop()
         deadline = None if total is None else loop.time() + total
         try:
             origin, request = self._requests.build(call, url)
@@ -438,7 +442,8 @@ class AsyncioTransport:
         reader = BodyReader(sink, self._limit)
         try:
             exchange = connection.start(request, call.method, reader, timeout.read, deadline)
-            await connection.drained(timeout.write)
+            if connection.paused:
+                await connection.drained(timeout.write)
             await exchange.waiter
             answer = Answer(exchange.status, reader.finish(), connection.headers)
         except TransportError as exc:

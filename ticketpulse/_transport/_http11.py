@@ -118,7 +118,6 @@ _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"  # noqa: S105 - RFC 9110's token, not a 
 _VALUE = r"[\t !-~\x80-\xff]*"
 _FIELD_LINE = re.compile(rf"{_TOKEN}:{_VALUE}")
 _FIELD_LINES = re.compile(rf"(?:{_TOKEN}:{_VALUE}\r\n)+")
-_FIELD = re.compile(rf"({_TOKEN}):[ \t]*({_VALUE}?)[ \t]*\r\n")
 _TRAILER = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t !-~\x80-\xff]*")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,15}")
 _DIGITS = re.compile(r"[0-9]{1,18}")
@@ -267,6 +266,8 @@ class ResponseParser:
             if self._keep_body:
                 return data
             return END if self.state is State.DONE else NEED_DATA
+        if state is State.DONE:
+            return END
         if state in (State.CHUNK_SIZE, State.CHUNK_DATA, State.CHUNK_END, State.TRAILERS):
             return self._read_chunked()
         if state is State.UNTIL_CLOSE:
@@ -275,8 +276,6 @@ class ResponseParser:
             self._count(len(buffer))
             data = self._take(len(buffer))
             return data if self._keep_body else NEED_DATA
-        if state is State.DONE:
-            return END
         if state is State.IDLE:
             raise ProtocolError("no request is outstanding")
         raise ProtocolError("the connection is broken")
@@ -470,12 +469,14 @@ def _fields(block: str) -> dict[str, str]:
                     raise ProtocolError("the answer folds a header line (obsolete, RFC 9112 §5.2)")
                 break
         raise ProtocolError("the answer has a malformed header line")
-    pairs: list[tuple[str, str]] = _FIELD.findall(block)
-    headers: dict[str, str] = {name.lower(): value for name, value in pairs}
-    if len(headers) < len(pairs):  # a repeated field: its values joined, in order
-        headers = {}
-        for name, value in pairs:
-            key = name.lower()
-            previous = headers.get(key)
-            headers[key] = value if previous is None else f"{previous}, {value}"
+    # Every line is ``name:value`` now: a split is cheaper than a capturing regex.
+    # Only SP and HTAB around a value are whitespace (RFC 9112 §5.1).
+    headers: dict[str, str] = {}
+    for line in block[:-2].split("\r\n"):
+        name, _, value = line.partition(":")
+        name = name.lower()
+        value = value.strip(" \t")
+        previous = headers.get(name)
+        # A repeated field: its values joined, in order (RFC 9110 §5.3).
+        headers[name] = value if previous is None else f"{previous}, {value}"
     return headers

@@ -15,15 +15,19 @@ import contextvars
 import os
 import select
 import socket
+import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from .._core import Answer, Call, Failure, describe_failure
 from .._errors import ConfigurationError
 from .._files import FileSink
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = [
     "BODY_LIMIT",
@@ -53,7 +57,7 @@ __all__ = [
     "lower_headers",
     "readable_now",
     "remaining",
-    "require_asyncio",
+    "asyncio_loop",
 ]
 
 DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
@@ -371,15 +375,14 @@ def readable_now(sock: socket.socket | None) -> bool:
         return True
 
 
-def require_asyncio(what: str) -> None:
-    """Raise ConfigurationError when ``what`` is used outside asyncio (under trio, say)."""
-    import sys
-
+def asyncio_loop(what: str) -> asyncio.AbstractEventLoop:
+    """The running asyncio loop; ConfigurationError when ``what`` is used outside
+    asyncio (under trio, say)."""
     asyncio = sys.modules.get("asyncio")  # imported if its loop is running
     try:
         if asyncio is None:
             raise RuntimeError
-        asyncio.get_running_loop()
+        return asyncio.get_running_loop()
     except RuntimeError:
         raise ConfigurationError(
             f"{what} runs on asyncio only: use the default transport='httpx' under trio"
