@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import select
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import httpx
@@ -74,12 +74,13 @@ class _Connection(asyncio.BufferedProtocol):
         self.closed = False  # lost, or cannot carry another request: never reused
         self.idle_since = 0.0
         self.parser = ResponseParser()
-        self.headers: dict[str, str] = {}
+        self.headers: Mapping[str, str] = {}
         self._exchange: _Exchange | None = None
         self._writable: asyncio.Future[None] | None = None
         self._read_timeout: float | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._poller: select.poll | None = None
+        self._view = memoryview(b"")  # the buffer the last read went into
 
     # -- asyncio.Protocol
 
@@ -88,7 +89,8 @@ class _Connection(asyncio.BufferedProtocol):
         self.transport = cast("asyncio.Transport", transport)
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return read_buffer()
+        self._view = view = read_buffer()
+        return view
 
     def buffer_updated(self, nbytes: int) -> None:
         exchange = self._exchange
@@ -99,7 +101,7 @@ class _Connection(asyncio.BufferedProtocol):
             return
         exchange.last_read = self._loop.time()
         try:
-            self.parser.feed(read_buffer()[:nbytes])
+            self.parser.feed(self._view[:nbytes])
             self._pump(exchange)
         except ProtocolError as exc:
             self._fail(RemoteProtocolError(str(exc)))
@@ -287,35 +289,41 @@ class _Pool:
         self._generation = fork_generation()
         self._orphans: list[object] = []
 
-    def _check_fork(self) -> None:
+    def _forget_parent(self) -> None:
+        # A child after fork(): the parent's connections are the parent's. Kept
+        # referenced, never closed (closing could end the parent's TLS sessions).
+        self._orphans.append((self._open, self._idle))
+        self._open, self._idle, self._connecting = set(), {}, 0
+        self._waiters = deque()
+        self._generation = fork_generation()
+
+    def take_idle(self, origin: Origin, now: float) -> _Connection | None:
+        """An idle connection to ``origin`` that may carry a request, if any (no wait).
+
+        Its socket is checked first (a system call): the server may have closed
+        it, or sent bytes nobody asked for, in the instant before.
+        """
         if self._generation != fork_generation():
-            # A child after fork(): the parent's connections are the parent's. Kept
-            # referenced, never closed (closing could end the parent's TLS sessions).
-            self._orphans.append((self._open, self._idle))
-            self._open, self._idle, self._connecting = set(), {}, 0
-            self._waiters = deque()
-            self._generation = fork_generation()
+            self._forget_parent()
+        idle = self._idle.get(origin.key)
+        while idle:
+            connection = idle.pop()  # the most recently used: the warmest
+            if (
+                not connection.closed
+                and now - connection.idle_since < self._expiry
+                and not connection.has_pending_input()
+            ):
+                return connection
+            self._drop(connection)
+        return None
 
     async def acquire(self, origin: Origin, timeout: httpx.Timeout) -> _Connection:
-        """A connection to ``origin``: an idle one, a new one, or the next one freed.
-
-        An idle connection's socket is checked first (a system call): the server
-        may have closed it, or sent bytes nobody asked for, in the instant before.
-        """
-        self._check_fork()
+        """A connection to ``origin``: an idle one, a new one, or the next one freed."""
         loop = asyncio.get_running_loop()
         while True:
-            idle = self._idle.get(origin.key)
-            now = loop.time()
-            while idle:
-                connection = idle.pop()  # the most recently used: the warmest
-                if (
-                    not connection.closed
-                    and now - connection.idle_since < self._expiry
-                    and not connection.has_pending_input()
-                ):
-                    return connection
-                self._drop(connection)
+            connection = self.take_idle(origin, loop.time())
+            if connection is not None:
+                return connection
             if len(self._open) + self._connecting >= self._limit:
                 self._drop_oldest_idle()
             if len(self._open) + self._connecting < self._limit:
@@ -354,14 +362,15 @@ class _Pool:
         self._open.add(connection)
         return connection
 
-    def release(self, connection: _Connection) -> None:
+    def release(self, connection: _Connection, now: float) -> None:
         """Back to the pool after a complete answer, or closed if it cannot be reused."""
         if connection.closed or connection not in self._open:
             self._drop(connection)
         else:
-            connection.idle_since = asyncio.get_running_loop().time()
+            connection.idle_since = now
             self._idle.setdefault(connection.origin.key, []).append(connection)
-        self._wake()
+        if self._waiters:
+            self._wake()
 
     def discard(self, connection: _Connection) -> None:
         """Abort a connection left in an unknown state (cancelled, failed)."""
@@ -400,7 +409,8 @@ class _Pool:
                 return
 
     async def aclose(self) -> None:
-        self._check_fork()
+        if self._generation != fork_generation():
+            self._forget_parent()
         connections = list(self._open)
         self._open.clear()
         self._idle.clear()
@@ -436,7 +446,9 @@ class AsyncioTransport:
         deadline = None if total is None else loop.time() + total
         try:
             origin, request = self._requests.build(call, url)
-            connection = await self._pool.acquire(origin, timeout)
+            connection = self._pool.take_idle(origin, loop.time())
+            if connection is None:
+                connection = await self._pool.acquire(origin, timeout)
         except TransportError as exc:
             return failure(exc, scrub)
         reader = BodyReader(sink, self._limit)
@@ -454,7 +466,7 @@ class AsyncioTransport:
             reader.abort()
             self._pool.discard(connection)
             raise
-        self._pool.release(connection)
+        self._pool.release(connection, loop.time())
         return answer
 
     async def aclose(self) -> None:

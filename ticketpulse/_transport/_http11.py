@@ -242,43 +242,44 @@ class ResponseParser:
     def next_event(self) -> Event:
         """The next event; raises :class:`ProtocolError` for a broken answer."""
         try:
-            return self._next_event()
+            state = self.state
+            buffer = self._buffer
+            if state is State.HEAD:
+                return self._read_head()
+            if state is State.BODY:
+                if not buffer:
+                    return NEED_DATA
+                count = min(self._remaining, len(buffer))
+                self._count(count)
+                self._remaining -= count
+                if self._remaining == 0:
+                    self.state = State.DONE
+                if not self._keep_body:
+                    del buffer[:count]
+                    return END if self.state is State.DONE else NEED_DATA
+                if count == len(buffer):  # the usual: the rest of the body, and no more
+                    data = bytes(buffer)
+                    buffer.clear()
+                    return data
+                return self._take(count)
+            if state is State.DONE:
+                return END
+            if state in (State.CHUNK_SIZE, State.CHUNK_DATA, State.CHUNK_END, State.TRAILERS):
+                return self._read_chunked()
+            if state is State.UNTIL_CLOSE:
+                if not buffer:
+                    return NEED_DATA
+                self._count(len(buffer))
+                data = self._take(len(buffer))
+                return data if self._keep_body else NEED_DATA
+            if state is State.IDLE:
+                raise ProtocolError("no request is outstanding")
+            raise ProtocolError("the connection is broken")
         except ProtocolError:
             self.state = State.BROKEN
             raise
 
     # -- parsing
-
-    def _next_event(self) -> Event:
-        state = self.state
-        buffer = self._buffer
-        if state is State.HEAD:
-            return self._read_head()
-        if state is State.BODY:
-            if not buffer:
-                return NEED_DATA
-            count = min(self._remaining, len(buffer))
-            self._count(count)
-            self._remaining -= count
-            data = self._take(count)
-            if self._remaining == 0:
-                self.state = State.DONE
-            if self._keep_body:
-                return data
-            return END if self.state is State.DONE else NEED_DATA
-        if state is State.DONE:
-            return END
-        if state in (State.CHUNK_SIZE, State.CHUNK_DATA, State.CHUNK_END, State.TRAILERS):
-            return self._read_chunked()
-        if state is State.UNTIL_CLOSE:
-            if not buffer:
-                return NEED_DATA
-            self._count(len(buffer))
-            data = self._take(len(buffer))
-            return data if self._keep_body else NEED_DATA
-        if state is State.IDLE:
-            raise ProtocolError("no request is outstanding")
-        raise ProtocolError("the connection is broken")
 
     def _count(self, count: int) -> None:
         """Count body bytes against ``max_body``."""
@@ -471,12 +472,16 @@ def _fields(block: str) -> dict[str, str]:
         raise ProtocolError("the answer has a malformed header line")
     # Every line is ``name:value`` now: a split is cheaper than a capturing regex.
     # Only SP and HTAB around a value are whitespace (RFC 9112 §5.1).
+    lines = block[:-2].split("\r\n")
     headers: dict[str, str] = {}
-    for line in block[:-2].split("\r\n"):
+    for line in lines:
         name, _, value = line.partition(":")
-        name = name.lower()
-        value = value.strip(" \t")
-        previous = headers.get(name)
-        # A repeated field: its values joined, in order (RFC 9110 §5.3).
-        headers[name] = value if previous is None else f"{previous}, {value}"
+        headers[name.lower()] = value.strip(" \t")
+    if len(headers) < len(lines):  # a repeated field: its values joined, in order (§5.3)
+        headers = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            name, value = name.lower(), value.strip(" \t")
+            previous = headers.get(name)
+            headers[name] = value if previous is None else f"{previous}, {value}"
     return headers
