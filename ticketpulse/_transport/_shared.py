@@ -11,23 +11,20 @@ answer.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import os
 import select
 import socket
-import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import httpx
 
 from .._core import Answer, Call, Failure, describe_failure
 from .._errors import ConfigurationError
 from .._files import FileSink
-
-if TYPE_CHECKING:
-    import asyncio
 
 __all__ = [
     "BODY_LIMIT",
@@ -378,10 +375,7 @@ def readable_now(sock: socket.socket | None) -> bool:
 def asyncio_loop(what: str) -> asyncio.AbstractEventLoop:
     """The running asyncio loop; ConfigurationError when ``what`` is used outside
     asyncio (under trio, say)."""
-    asyncio = sys.modules.get("asyncio")  # imported if its loop is running
     try:
-        if asyncio is None:
-            raise RuntimeError
         return asyncio.get_running_loop()
     except RuntimeError:
         raise ConfigurationError(
