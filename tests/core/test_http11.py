@@ -899,3 +899,22 @@ def test_request_bytes_refuses_what_a_request_line_cannot_carry(
     with pytest.raises(ValueError, match="cannot be sent") as info:
         request_bytes("GET", target, host, "", body)
     assert type(info.value) is ValueError
+
+
+BAD_TARGETS = [r for r in UNSENDABLE if r[2] == "h"]
+
+
+@pytest.mark.parametrize("target", [r[1] for r in BAD_TARGETS], ids=[r[0] for r in BAD_TARGETS])
+def test_a_checked_host_still_has_its_target_checked(target: str) -> None:
+    # The API's host is checked once, when the transport is built; every target is checked.
+    with pytest.raises(ValueError, match="cannot be sent"):
+        request_bytes("GET", target, "ticket-pulse.com", "", host_checked=True)
+
+
+def test_the_api_host_is_checked_once_when_the_request_builder_is_made() -> None:
+    from ticketpulse._transport._origin import RequestHead
+    from ticketpulse._transport._shared import InvalidURL
+
+    RequestHead("https://ticket-pulse.com/tp-api", {"Accept": "application/json"})
+    with pytest.raises(InvalidURL, match="cannot be sent"):
+        RequestHead("https://ticket pulse.com/tp-api", {"Accept": "application/json"})

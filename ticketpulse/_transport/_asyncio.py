@@ -155,15 +155,16 @@ class _Connection(asyncio.BufferedProtocol):
         reader: BodyReader,
         read_timeout: float | None,
         deadline: float | None,
+        now: float,
     ) -> _Exchange:
-        """Send ``request``; its answer arrives in the returned exchange.
+        """Send ``request`` (``now`` is the loop's time); its answer arrives in the
+        returned exchange.
 
         The exchange fails with :class:`ReadTimeout` once ``read_timeout``
         seconds pass without a byte of the answer, or at ``deadline``.
         """
         assert self.transport is not None
         loop = self._loop
-        now = loop.time()
         self.parser.start(method)
         self._exchange = exchange = _Exchange(loop.create_future(), reader, now, deadline)
         self._read_timeout = read_timeout
@@ -443,17 +444,19 @@ class AsyncioTransport:
             raise UsageError("the client is closed: create a new one")
         loop = asyncio_loop("transport='builtin'")
         total = attempt_deadline(timeout)
-        deadline = None if total is None else loop.time() + total
+        now = loop.time()
+        deadline = None if total is None else now + total
         try:
             origin, request = self._requests.build(call, url)
-            connection = self._pool.take_idle(origin, loop.time())
+            connection = self._pool.take_idle(origin, now)
             if connection is None:
                 connection = await self._pool.acquire(origin, timeout)
+                now = loop.time()  # connecting, or waiting for a turn, took time
         except TransportError as exc:
             return failure(exc, scrub)
         reader = BodyReader(sink, self._limit)
         try:
-            exchange = connection.start(request, call.method, reader, timeout.read, deadline)
+            exchange = connection.start(request, call.method, reader, timeout.read, deadline, now)
             if connection.paused:
                 await connection.drained(timeout.write)
             await exchange.waiter
@@ -466,7 +469,8 @@ class AsyncioTransport:
             reader.abort()
             self._pool.discard(connection)
             raise
-        self._pool.release(connection, loop.time())
+        # Idle since its answer's last bytes came (read in the callback that ended it).
+        self._pool.release(connection, exchange.last_read)
         return answer
 
     async def aclose(self) -> None:

@@ -126,14 +126,21 @@ _TARGET = re.compile(r"[!-~]+")
 
 
 def request_bytes(
-    method: str, target: str, host: str, headers: str, body: bytes | None = None
+    method: str,
+    target: str,
+    host: str,
+    headers: str,
+    body: bytes | None = None,
+    *,
+    host_checked: bool = False,
 ) -> bytes:
     """A request on the wire (RFC 9112 §3): ``headers`` are ready ``Name: value\\r\\n`` lines.
 
     Raises :class:`ValueError` for a target or host with characters that cannot
     be sent as they are (a space, a control character, anything non-ASCII).
+    ``host_checked``: the host passed that check before (the API's own, say).
     """
-    if _TARGET.fullmatch(target) is None or _TARGET.fullmatch(host) is None:
+    if _TARGET.fullmatch(target) is None or (not host_checked and _TARGET.fullmatch(host) is None):
         raise ValueError("the URL has characters that cannot be sent in a request line")
     head = f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n{headers}"
     if body is None:

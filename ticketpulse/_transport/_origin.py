@@ -52,10 +52,15 @@ class RequestHead:
         parts = urlsplit(base_url)
         self._origin_length = len(f"{parts.scheme}://{parts.netloc}")
         self._headers = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        try:  # the API's host is checked once here, not in every request
+            request_bytes("GET", "/", self._origin.host_header, self._headers)
+        except ValueError as exc:
+            raise InvalidURL(str(exc)) from None
 
     def build(self, call: Call[Any], url: str) -> tuple[Origin, bytes]:
         """The origin to connect to and the request's bytes. Raises InvalidURL."""
-        if call.url is None:
+        api = call.url is None
+        if api:
             origin = self._origin
             # The client built ``url`` from the base URL: what follows its origin.
             target = url[self._origin_length :]
@@ -65,7 +70,7 @@ class RequestHead:
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
             return origin, request_bytes(
-                call.method, target, origin.host_header, self._headers, call.body
+                call.method, target, origin.host_header, self._headers, call.body, host_checked=api
             )
         except ValueError as exc:
             raise InvalidURL(str(exc)) from None
