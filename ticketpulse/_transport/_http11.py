@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, NoReturn
 
 __all__ = [
     "END",
@@ -117,7 +117,9 @@ _STATUS_LINE = re.compile(r"HTTP/1\.([01]) ([1-9][0-9]{2})(?: [\t !-~\x80-\xff]*
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"  # noqa: S105 - RFC 9110's token, not a password
 _VALUE = r"[\t !-~\x80-\xff]*"
 _FIELD_LINE = re.compile(rf"{_TOKEN}:{_VALUE}")
-_FIELD_LINES = re.compile(rf"(?:{_TOKEN}:{_VALUE}\r\n)+")
+_HEAD = re.compile(
+    rf"HTTP/1\.([01]) ([1-9][0-9]{{2}})(?: [\t !-~\x80-\xff]*)?\r\n((?:{_TOKEN}:{_VALUE}\r\n)*)"
+)
 _TRAILER = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t !-~\x80-\xff]*")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,15}")
 _DIGITS = re.compile(r"[0-9]{1,18}")
@@ -324,14 +326,15 @@ class ResponseParser:
             if end > MAX_HEAD:
                 raise LimitError(f"the answer's head is larger than {MAX_HEAD:,} bytes")
             # latin-1 maps each byte to one character: the str regexes see the bytes.
-            head = buffer[:end].decode("latin-1")
+            head = buffer[:end].decode("latin-1") + "\r\n"  # every line ends in CRLF
             del buffer[: end + 4]
-            first, _, fields = head.partition("\r\n")
-            match = _STATUS_LINE.fullmatch(first)
+            # One regex checks the whole head; only a broken one is looked at again,
+            # line by line, to say what is wrong with it.
+            match = _HEAD.fullmatch(head)
             if match is None:
-                raise ProtocolError("the answer does not start with an HTTP/1.1 status line")
+                _refuse(head)
             status = int(match[2])
-            headers = _fields(fields)
+            headers = _fields(match[3])
             if status < 200:
                 # RFC 9110 §15.2: interim answers precede the final one; 101 would
                 # switch protocols, which the SDK never asks for.
@@ -460,25 +463,29 @@ class ResponseParser:
                     raise ProtocolError("the answer has a malformed trailer field")
 
 
+def _refuse(head: str) -> NoReturn:
+    """Raise the ProtocolError that says what is wrong with a head ``_HEAD`` refused."""
+    lines = head.split("\r\n")[:-1]
+    if _STATUS_LINE.fullmatch(lines[0]) is None:
+        raise ProtocolError("the answer does not start with an HTTP/1.1 status line")
+    for line in lines[1:]:
+        if _FIELD_LINE.fullmatch(line) is None:
+            if line[:1] in (" ", "\t"):
+                raise ProtocolError("the answer folds a header line (obsolete, RFC 9112 §5.2)")
+            break
+    raise ProtocolError("the answer has a malformed header line")
+
+
 def _fields(block: str) -> dict[str, str]:
     """Header fields, names lower-cased; repeated fields joined with ", " (RFC 9110 §5.3).
 
-    ``block`` is the header section as latin-1 text, CRLF between lines. One
-    regex checks every line at once; only a broken section is read line by line,
-    to say what is wrong with it.
+    ``block`` is a checked header section (``_HEAD``'s third group) as latin-1
+    text, every line ``name:value`` ending in CRLF.
     """
     if not block:
         return {}
-    block += "\r\n"
-    if _FIELD_LINES.fullmatch(block) is None:
-        for line in block.split("\r\n")[:-1]:
-            if _FIELD_LINE.fullmatch(line) is None:
-                if line[:1] in (" ", "\t"):
-                    raise ProtocolError("the answer folds a header line (obsolete, RFC 9112 §5.2)")
-                break
-        raise ProtocolError("the answer has a malformed header line")
-    # Every line is ``name:value`` now: a split is cheaper than a capturing regex.
-    # Only SP and HTAB around a value are whitespace (RFC 9112 §5.1).
+    # A split is cheaper than a capturing regex. Only SP and HTAB around a value
+    # are whitespace (RFC 9112 §5.1).
     lines = block[:-2].split("\r\n")
     headers: dict[str, str] = {}
     for line in lines:
