@@ -11,20 +11,23 @@ answer.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import os
 import select
 import socket
+import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from .._core import Answer, Call, Failure, describe_failure
 from .._errors import ConfigurationError
 from .._files import FileSink
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = [
     "BODY_LIMIT",
@@ -375,9 +378,15 @@ def readable_now(sock: socket.socket | None) -> bool:
 def asyncio_loop(what: str) -> asyncio.AbstractEventLoop:
     """The running asyncio loop; ConfigurationError when ``what`` is used outside
     asyncio (under trio, say)."""
+    # Not imported here: ``import ticketpulse`` does without asyncio (about 30 ms),
+    # and a running loop means it is loaded.
+    module = sys.modules.get("asyncio")
     try:
-        return asyncio.get_running_loop()
+        if module is None:
+            raise RuntimeError
+        loop: asyncio.AbstractEventLoop = module.get_running_loop()
     except RuntimeError:
         raise ConfigurationError(
             f"{what} runs on asyncio only: use the default transport='httpx' under trio"
         ) from None
+    return loop
