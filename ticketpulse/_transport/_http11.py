@@ -261,16 +261,12 @@ class ResponseParser:
                 count = min(self._remaining, len(buffer))
                 self._count(count)
                 self._remaining -= count
+                data = self._take(count)
                 if self._remaining == 0:
                     self.state = State.DONE
-                if not self._keep_body:
-                    del buffer[:count]
-                    return END if self.state is State.DONE else NEED_DATA
-                if count == len(buffer):  # the usual: the rest of the body, and no more
-                    data = bytes(buffer)
-                    buffer.clear()
+                if self._keep_body:
                     return data
-                return self._take(count)
+                return END if self.state is State.DONE else NEED_DATA
             if state is State.DONE:
                 return END
             if state in (State.CHUNK_SIZE, State.CHUNK_DATA, State.CHUNK_END, State.TRAILERS):
