@@ -16,7 +16,7 @@ import pytest
 
 import ticketpulse
 from tests._clients import client_class
-from ticketpulse.testing import Respond, Sandbox
+from ticketpulse.testing import Respond, Sandbox, Stall
 
 pytestmark = pytest.mark.anyio
 
@@ -112,6 +112,13 @@ async def test_a_403_later_in_the_run_starts_no_new_request(
         return seen == 5
 
     rule = sandbox.faults.inject(Respond(403), path="/tp-api/users/get-ticket", when=fifth)
+    # What reaches the server after the 403 was sent waits, so that a client slow
+    # to read the 403 (a busy machine) cannot look like one that ignored it: the
+    # bound below then counts only the requests already in flight. The stalled
+    # ones get the sandbox's own answer (the ids are made up: a 401 each).
+    sandbox.faults.inject(
+        Stall(0.3), times=None, path="/tp-api/users/get-ticket", when=lambda _: rule.fired > 0
+    )
     # Every other id gets a URL (the ids are made up: the sandbox would say 401).
     answer = Respond(200, body='"https://files.example/qr/x.png?secret=s3cr3t"')
     sandbox.faults.inject(answer, times=None, path="/tp-api/users/get-ticket")
