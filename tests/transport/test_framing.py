@@ -74,6 +74,11 @@ BROKEN: dict[str, Callable[[Request], Answer]] = {
     "length-superscript-two": lambda r: _head("Content-Length: \u00b2") + _body(r),
     "length-exponent": lambda r: _head("Content-Length: 1e3") + _body(r),
     "length-80-digits": lambda r: _head("Content-Length: " + "9" * 80) + _body(r),
+    # Past Python's 4,300-digit limit for int(str): a ValueError if parsed naively.
+    "length-5000-digits": lambda r: _head("Content-Length: " + "9" * 5000) + _body(r),
+    "length-5000-digits-listed": lambda r: (
+        _head(f"Content-Length: {len(_body(r))}, " + "9" * 5000) + _body(r)
+    ),
     "length-plus-sign": lambda r: _head(f"Content-Length: +{len(_body(r))}") + _body(r),
     "length-hex": lambda r: _head(f"Content-Length: 0x{len(_body(r)):x}") + _body(r),
     "length-space-before-colon": lambda r: _head(f"Content-Length : {len(_body(r))}") + _body(r),

@@ -265,6 +265,19 @@ def remaining(deadline: float | None, timeout: float | None) -> float | None:
 # -- bodies
 
 
+def _passes(length: str, limit: int) -> bool:
+    """Whether a Content-Length's first value is a number above ``limit``.
+
+    Compared as digit strings, not with ``int()``, which refuses more than
+    4,300 digits (a ``ValueError`` a server could provoke at will).
+    """
+    value = length.split(",")[0].strip(" \t").lstrip("0")
+    if not (value.isascii() and value.isdigit()):
+        return False  # no number (or zero): the framing decides what it means
+    cap = str(limit)
+    return len(value) > len(cap) or (len(value) == len(cap) and value > cap)
+
+
 class BodyReader:
     """One answer's body: kept in memory under ``limit``, or written to ``sink``.
 
@@ -293,10 +306,14 @@ class BodyReader:
                 f"the answer has a Content-Encoding the SDK did not ask for: {coding[:40]!r}"
             )
         length = headers.get("content-length")
-        if length is not None:
-            value = length.split(",")[0].strip()
-            if value.isascii() and value.isdigit() and int(value) > self.limit:
-                raise AnswerTooLarge(f"the answer is larger than the {self.limit:,}-byte limit")
+        # Looked at only if it could pass the limit: n characters hold at most n
+        # digits (the 18: no big power of ten for a hostile value of thousands).
+        if (
+            length is not None
+            and (len(length) > 18 or 10 ** len(length) > self.limit)
+            and _passes(length, self.limit)
+        ):
+            raise AnswerTooLarge(f"the answer is larger than the {self.limit:,}-byte limit")
         if self.sink is not None and 200 <= status < 300:
             self.streaming = True
             self.sink.open(headers.get("content-type"))
