@@ -247,6 +247,27 @@ async def test_proxy_variables_send_through_the_proxy_unless_bypassed(
     await bypassed.close()
 
 
+@pytest.mark.parametrize("client_type", [ticketpulse.Client, ticketpulse.AsyncClient])
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "https_proxy", "ALL_PROXY"])
+def test_the_builtin_transport_refuses_a_proxy_it_would_not_use(
+    client_type: type[Any], variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, "http://alice:s3cr3tpw@proxy.corp.example:3128")
+    api = "https://api.partner.example/tp-api"
+    with pytest.raises(ticketpulse.ConfigurationError, match="connects directly") as caught:
+        client_type(KEY, base_url=api, transport="builtin")
+    assert "api.partner.example" in str(caught.value)
+    assert "s3cr3tpw" not in str(caught.value)
+    assert "proxy.corp" not in str(caught.value)
+    # The default transport goes through the proxy; a loopback API is reached directly.
+    client_type(KEY, base_url=api)
+    client_type(KEY, base_url="http://127.0.0.1:9/tp-api", transport="builtin")
+    monkeypatch.setenv("NO_PROXY", ".partner.example")
+    client_type(KEY, base_url=api, transport="builtin")
+
+
 @pytest.mark.parametrize(
     ("make", "says"),
     [

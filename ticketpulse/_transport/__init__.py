@@ -10,9 +10,11 @@ needs them, so ``import ticketpulse`` pays for none of them.
 from __future__ import annotations
 
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
+from .._endpoints import is_loopback
 from .._errors import ConfigurationError
-from ._shared import AsyncTransport, Settings, SyncTransport
+from ._shared import AsyncTransport, Settings, SyncTransport, proxy_url
 
 __all__ = ["TRANSPORTS", "TransportName", "async_transport", "sync_transport"]
 
@@ -37,6 +39,19 @@ def _implied(transport: str, implied: str) -> None:
         raise ConfigurationError(
             f"http_client implies transport={implied!r}: drop transport={transport!r} "
             "or the http_client"
+        )
+
+
+def _direct(settings: Settings) -> None:
+    """The builtin transport connects directly: refuse it when a proxy is set for
+    the API (a loopback API, the sandbox say, is reached directly all the same)."""
+    host = urlsplit(settings.base_url).hostname
+    if not is_loopback(host) and proxy_url(settings.base_url) is not None:
+        # The proxy's URL is not shown: it may hold a user name and password.
+        raise ConfigurationError(
+            f"transport='builtin' connects directly, but a proxy is set for {host} "
+            "(HTTPS_PROXY, HTTP_PROXY or ALL_PROXY): use transport='httpx', which "
+            "goes through it, or add the host to NO_PROXY"
         )
 
 
@@ -70,6 +85,7 @@ def async_transport(transport: str, http_client: Any, settings: Settings) -> Asy
     if name == "builtin":
         from ._asyncio import AsyncioTransport
 
+        _direct(settings)
         return AsyncioTransport(settings)
     try:
         from ._aiohttp import AiohttpTransport
@@ -100,4 +116,5 @@ def sync_transport(transport: str, http_client: Any, settings: Settings) -> Sync
         return HttpcoreTransport(settings)
     from ._blocking import BlockingTransport
 
+    _direct(settings)
     return BlockingTransport(settings)

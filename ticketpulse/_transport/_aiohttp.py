@@ -21,7 +21,6 @@ from yarl import URL
 from .._core import Answer, Call, Failure
 from .._errors import UsageError
 from .._files import FileSink
-from ._httpx import proxy_url
 from ._shared import (
     BodyReader,
     Settings,
@@ -31,6 +30,7 @@ from ._shared import (
     failure,
     fork_generation,
     lower_headers,
+    proxy_url,
     readable_now,
 )
 

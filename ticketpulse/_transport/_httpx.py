@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import threading
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar, cast
 from urllib.parse import urlsplit
@@ -43,6 +42,7 @@ from ._shared import (
     failure,
     fork_generation,
     lower_headers,
+    proxy_url,
     remaining,
 )
 
@@ -51,7 +51,6 @@ __all__ = [
     "AsyncHttpxClientTransport",
     "HttpcoreTransport",
     "HttpxClientTransport",
-    "proxy_url",
 ]
 
 _NOT_SENT: tuple[type[BaseException], ...] = (
@@ -95,16 +94,6 @@ _ERRORS: tuple[type[BaseException], ...] = (
 
 def _failure(exc: BaseException, scrub: Callable[[str], str]) -> Failure:
     return failure(exc, scrub, not_sent=_NOT_SENT, invalid=_INVALID, timeouts=_TIMEOUTS)
-
-
-def proxy_url(url: str) -> str | None:
-    """The HTTP(S)_PROXY / ALL_PROXY that applies to ``url``, honouring NO_PROXY."""
-    proxies = urllib.request.getproxies()
-    parts = urlsplit(url)
-    proxy = proxies.get(parts.scheme) or proxies.get("all")
-    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
-        return None
-    return proxy
 
 
 def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:

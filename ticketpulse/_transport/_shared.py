@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -55,6 +56,7 @@ __all__ = [
     "failure",
     "fork_generation",
     "lower_headers",
+    "proxy_url",
     "readable_now",
     "remaining",
     "asyncio_loop",
@@ -370,6 +372,18 @@ def fork_generation() -> int:
     sessions) and the child opens its own (SPEC §9).
     """
     return _generation
+
+
+def proxy_url(url: str) -> str | None:
+    """The HTTP(S)_PROXY / ALL_PROXY that applies to ``url``, honouring NO_PROXY."""
+    import urllib.request  # not at import time: only a client's construction needs it
+
+    proxies = urllib.request.getproxies()
+    parts = urlsplit(url)
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy
 
 
 def readable_now(sock: socket.socket | None) -> bool:
