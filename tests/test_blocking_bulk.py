@@ -1,20 +1,25 @@
 """``Client.get_ticket_urls`` on its own event loop: the sandbox over loopback sockets.
 
 With the SDK's own connections, the blocking bulk fetch runs AsyncClient's on
-a new asyncio loop in a worker thread, over connections it opens and closes
-itself. These cases check what that adds to the shared bulk behaviour: the
-caller's thread and its loop are left alone, an interruption cancels what is
-in flight, and no connection outlives the call.
+the client's private asyncio loop in a worker thread, whose connections are
+kept from one call to the next until the client is closed. These cases check
+what that adds to the shared bulk behaviour: the caller's thread and its loop
+are left alone, an interruption cancels what is in flight, connections are
+reused across calls and closed with the client, copies made by
+``with_options`` keep their own settings, and after ``fork()`` a child runs
+its own loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Literal
 
 import pytest
 
@@ -52,21 +57,80 @@ def ticket_ids(sandbox: Sandbox) -> list[str]:
     return [t.reference for t in sandbox.tickets()]
 
 
-def test_in_order_within_the_concurrency_and_no_connection_left_open(
-    sandbox: Sandbox, server: RunningServer
+def _bulk_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "ticketpulse-bulk" and t.is_alive()]
+
+
+@pytest.mark.parametrize("transport", ["httpx", "builtin"])
+def test_in_order_within_the_concurrency_and_connections_kept_until_close(
+    sandbox: Sandbox, server: RunningServer, transport: Literal["httpx", "builtin"]
 ) -> None:
     ids = ticket_ids(sandbox)
     # Two 503s: both meet the first request, which goes alone, and its retries.
     sandbox.faults.inject(Respond(503), times=2, path="/tp-api/users/get-ticket")
-    with ticketpulse.Client(KEY, base_url=server.base_url) as client:
+    threads_before = len(_bulk_threads())
+    with ticketpulse.Client(KEY, base_url=server.base_url, transport=transport) as client:
         urls = client.get_ticket_urls(ids, user_id=USER, concurrency=8)
         assert [u.url.split("/ticket_")[1].split(".png")[0] for u in urls] == ids
-        # The bulk run's connections were its own, closed as it returned.
-        assert server.connections.wait_until(open=0, timeout=5)
-        assert 1 < server.connections.peak <= 8
         # Each 503 was retried on its own ticket: 2 more requests than tickets.
         asked = [r for r in sandbox.requests if r.path.endswith("/users/get-ticket")]
         assert len(asked) == len(ids) + 2
+        opened = server.connections.accepted
+        assert 1 < opened <= 8
+        # The next call reuses them: no new connection (no new TLS handshake over https).
+        again = client.get_ticket_urls(ids, user_id=USER, concurrency=8)
+        assert len(again) == len(ids)
+        assert server.connections.accepted == opened
+        assert len(_bulk_threads()) == threads_before + 1
+    # Closing the client closes them and ends its loop's thread.
+    assert server.connections.wait_until(open=0, timeout=5)
+    assert len(_bulk_threads()) == threads_before
+
+
+def test_a_copy_keeps_its_own_settings_and_shares_the_loop(
+    sandbox: Sandbox, server: RunningServer
+) -> None:
+    ids = ticket_ids(sandbox)[:8]
+    with ticketpulse.Client(KEY, base_url=server.base_url, max_retries=0) as client:
+        assert len(client.get_ticket_urls(ids, user_id=USER, concurrency=4)) == 8
+        patient = client.with_options(max_retries=2)
+        sandbox.faults.inject(Respond(503), times=2, path="/tp-api/users/get-ticket")
+        assert len(patient.get_ticket_urls(ids, user_id=USER, concurrency=4)) == 8
+        sandbox.faults.inject(Respond(503), times=1, path="/tp-api/users/get-ticket")
+        with pytest.raises(ticketpulse.APIStatusError):
+            client.get_ticket_urls(ids, user_id=USER, concurrency=4)  # no retry here
+        patient.close()  # a copy's close leaves the loop and the pool to the original
+        assert len(client.get_ticket_urls(ids, user_id=USER, concurrency=4)) == 8
+        assert server.connections.accepted <= 4
+
+
+def test_a_client_dropped_unclosed_ends_its_thread(sandbox: Sandbox, server: RunningServer) -> None:
+    threads_before = len(_bulk_threads())
+    client = ticketpulse.Client(KEY, base_url=server.base_url)
+    assert len(client.get_ticket_urls(ticket_ids(sandbox)[:6], user_id=USER)) == 6
+    assert len(_bulk_threads()) == threads_before + 1
+    del client
+    gc.collect()
+    assert server.connections.wait_until(open=0, timeout=5)
+    deadline = time.monotonic() + 5
+    while len(_bulk_threads()) > threads_before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(_bulk_threads()) == threads_before
+
+
+def test_a_call_running_while_another_thread_closes_gets_a_usage_error(
+    sandbox: Sandbox, server: RunningServer
+) -> None:
+    sandbox.delay = 0.2  # 40 tickets, 2 at a time: 4 s if left to run
+    client = ticketpulse.Client(KEY, base_url=server.base_url)
+    closer = threading.Timer(0.5, client.close)
+    closer.start()
+    with pytest.raises(ticketpulse.UsageError, match="closed"):
+        client.get_ticket_urls(ticket_ids(sandbox), user_id=USER, concurrency=2)
+    closer.join()
+    assert server.connections.wait_until(open=0, timeout=5)
+    with pytest.raises(ticketpulse.UsageError, match="closed"):
+        client.get_ticket_urls(ticket_ids(sandbox)[:3], user_id=USER)
 
 
 def test_the_first_error_is_raised_and_the_rest_are_not_sent(
@@ -99,10 +163,8 @@ def test_an_interrupt_cancels_what_is_in_flight(sandbox: Sandbox, server: Runnin
         with pytest.raises(KeyboardInterrupt):
             client.get_ticket_urls(ids, user_id=USER, concurrency=4)
         assert time.monotonic() - started < 3
+        # The 4 requests in flight were cut off: their connections are closed.
         assert server.connections.wait_until(open=0, timeout=5)
-        assert not [
-            t for t in threading.enumerate() if t.name == "ticketpulse-bulk" and t.is_alive()
-        ]
         sandbox.delay = 0
         assert len(client.get_ticket_urls(ids[:5], user_id=USER)) == 5  # still usable
 

@@ -243,7 +243,9 @@ class AsyncClient(BaseClient):
         At most ``concurrency`` requests are in flight; each is retried like
         :meth:`get_ticket_url`. Every id is checked before anything is sent
         (:class:`InvalidRequestError`). Fails fast: the first error cancels the
-        requests in flight and is raised.
+        requests in flight and is raised; cancelling the call (Ctrl-C on
+        ``Client``) cancels them too. The connections it opens stay open for
+        later calls until the client is closed.
         """
         calls = _bulk.all_calls(ticket_ids, user_id)
         return await fetch_all(self._run, calls, _bulk.check_concurrency(concurrency))

@@ -6,7 +6,8 @@ import contextlib
 import os
 import queue
 import threading
-from collections.abc import Callable, Generator, Iterable
+import weakref
+from collections.abc import Callable, Coroutine, Generator, Iterable
 from pathlib import Path
 from time import sleep
 from types import TracebackType
@@ -40,9 +41,12 @@ from ._models import (
 from ._retry import PENDING, attempts, result_at_once
 from ._telemetry import call_span
 from ._transport import sync_transport
+from ._transport._shared import fork_generation
 
 if TYPE_CHECKING:
     import asyncio
+
+    from ._async_client import AsyncClient
 
 __all__ = ["Client", "TicketURLs"]
 
@@ -90,9 +94,28 @@ class Client(BaseClient):
         super().__init__(
             api_key, base_url, timeout, max_retries, max_connections, max_response_size
         )
-        self._transport_name: Literal["httpx", "builtin"] = transport
         self._transport = sync_transport(transport, http_client, self._settings)
         self._user_client = http_client is not None
+        self._bulk = _BulkLoop(self._twin_maker(transport))
+
+    def _twin_maker(self, transport: Literal["httpx", "builtin"]) -> Callable[[], AsyncClient]:
+        key, base_url, timeout = self._key.value, self._base_url, self._timeout
+        max_retries, settings = self._policy.max_retries, self._settings
+
+        def make() -> AsyncClient:
+            from ._async_client import AsyncClient  # at the first bulk call, not before
+
+            return AsyncClient(
+                key,
+                base_url=base_url,
+                timeout=timeout,
+                max_retries=max_retries,
+                max_connections=settings.max_connections,
+                max_response_size=settings.max_response_size,
+                transport=transport,
+            )
+
+        return make
 
     def with_options(
         self,
@@ -113,6 +136,7 @@ class Client(BaseClient):
         A copy made by :meth:`with_options` leaves them open: close the original.
         """
         if self._owns_transport:
+            self._bulk.close()
             self._transport.close()
 
     def __enter__(self: Self) -> Self:
@@ -229,13 +253,16 @@ class Client(BaseClient):
         At most ``concurrency`` requests are in flight; each is retried like
         :meth:`get_ticket_url`. Every id is checked before anything is sent
         (:class:`InvalidRequestError`). Fails fast: the first error cancels the
-        requests in flight and is raised.
+        requests in flight and is raised; cancelling the call (Ctrl-C on
+        ``Client``) cancels them too. The connections it opens stay open for
+        later calls until the client is closed.
         """
         calls = _bulk.all_calls(ticket_ids, user_id)
         limit = _bulk.check_concurrency(concurrency)
-        # With the SDK's own connections (no http_client) the requests run on an
-        # asyncio loop in a worker thread, over connections of their own closed on
-        # return: a thread per request in flight spends its time switching threads.
+        # With the SDK's own connections (no http_client) the requests run on the
+        # client's private asyncio loop in a worker thread, whose connections are
+        # kept between calls: a thread per request in flight spends its time
+        # switching threads, and new connections per call cost a TLS handshake each.
         if self._transport.is_closed:
             raise UsageError("the client is closed: create a new one")
         if min(limit, len(calls)) > 1 and not self._user_client:
@@ -269,64 +296,17 @@ class Client(BaseClient):
         return cast("list[SignedURL]", results)
 
     def _fetch_on_own_loop(self, calls: list[Call[SignedURL]], limit: int) -> list[SignedURL]:
-        """``AsyncClient``'s bulk fetch with these settings, on a new loop in a worker thread.
+        """``AsyncClient``'s bulk fetch, on the client's private loop (see :class:`_BulkLoop`)."""
+        from ._async_client import fetch_all
 
-        A worker thread leaves the caller's thread (and any event loop it runs
-        or has set) alone. If the waiting thread is interrupted, the loop's
-        tasks are cancelled, the connections closed, and the interruption
-        propagates.
-        """
-        import asyncio  # not at import time: only this needs it, and it costs 30 ms
+        timeout, max_retries = self._timeout, self._policy.max_retries
 
-        from ._async_client import AsyncClient, fetch_all
+        async def fetch(twin: AsyncClient) -> list[SignedURL]:
+            # This client's settings (a with_options copy shares the loop and the pool).
+            own = twin.with_options(timeout=timeout, max_retries=max_retries)
+            return await fetch_all(own._run, calls, limit)  # pyright: ignore[reportPrivateUsage]
 
-        key, base_url, timeout = self._key.value, self._base_url, self._timeout
-        max_retries, settings = self._policy.max_retries, self._settings
-        transport = self._transport_name
-
-        async def fetch() -> list[SignedURL]:
-            async with AsyncClient(
-                key,
-                base_url=base_url,
-                timeout=timeout,
-                max_retries=max_retries,
-                max_connections=settings.max_connections,
-                max_response_size=settings.max_response_size,
-                transport=transport,
-            ) as twin:
-                run = twin._run  # pyright: ignore[reportPrivateUsage]
-                return await fetch_all(run, calls, limit)
-
-        loops: list[asyncio.AbstractEventLoop] = []
-        started = threading.Event()
-        outcome: list[list[SignedURL]] = []
-        crashes: list[BaseException] = []
-
-        def work() -> None:
-            try:
-                with asyncio.Runner() as runner:
-                    loops.append(runner.get_loop())
-                    started.set()
-                    outcome.append(runner.run(fetch()))
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-                crashes.append(exc)
-            finally:
-                started.set()
-
-        thread = threading.Thread(target=work, name="ticketpulse-bulk", daemon=True)
-        thread.start()
-        try:
-            thread.join()
-        except BaseException:
-            started.wait()
-            if loops:
-                with contextlib.suppress(RuntimeError):  # the loop already closed
-                    loops[0].call_soon_threadsafe(_cancel_all, loops[0])
-            thread.join()
-            raise
-        if crashes:
-            raise crashes[0]
-        return outcome[0]
+        return self._bulk.run(fetch)
 
     def iter_ticket_urls(
         self,
@@ -460,11 +440,129 @@ class Client(BaseClient):
                     outcome = None
 
 
-def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
-    import asyncio
+class _BulkLoop:
+    """The blocking client's bulk fetches: an ``AsyncClient`` twin on a private
+    event loop in a worker thread ("ticketpulse-bulk").
 
-    for task in asyncio.all_tasks(loop):
-        task.cancel()
+    Started by the first bulk call and kept, with the twin's connections, until
+    the client is closed (or collected): a script calling ``get_ticket_urls``
+    again reuses them instead of opening (and TLS-handshaking) ``concurrency``
+    new ones per call. The caller's thread and any loop it runs are left alone.
+    After ``fork()`` a child starts its own loop and never touches the parent's
+    (SPEC §9). Thread-safe: calls from several threads share the loop.
+    """
+
+    def __init__(self, make_twin: Callable[[], AsyncClient]) -> None:
+        self._make_twin = make_twin
+        self._lock = threading.Lock()
+        self._started: _Started | None = None
+        self._orphans: list[_Started] = []  # a parent's, in a child after fork(): kept, unused
+        self.closed = False
+
+    def run(self, work: Callable[[AsyncClient], Coroutine[Any, Any, T]]) -> T:
+        """``work(twin)`` on the loop; its result or error. Ctrl-C (or any
+        interruption of the waiting thread) cancels it, waits for the
+        cancellation, and propagates. Raises UsageError once closed."""
+        started = self._start()
+        done = threading.Event()
+        box: list[asyncio.Task[T] | None] = []
+
+        def begin() -> None:
+            if started.closing:  # closed meanwhile: the loop is winding down
+                box.append(None)
+            else:
+                task = started.loop.create_task(work(started.twin))
+                task.add_done_callback(lambda _: done.set())
+                box.append(task)
+            if box[0] is None:
+                done.set()
+
+        try:
+            started.loop.call_soon_threadsafe(begin)
+        except RuntimeError:  # the loop closed in the instant since _start
+            raise UsageError("the client is closed: create a new one") from None
+        try:
+            done.wait()
+        except BaseException:
+            with contextlib.suppress(RuntimeError):
+                started.loop.call_soon_threadsafe(_cancel_first, box)
+            done.wait()
+            raise
+        task = box[0]
+        if task is None or task.cancelled():
+            raise UsageError("the client was closed during the call")
+        return task.result()
+
+    def _start(self) -> _Started:
+        with self._lock:
+            if self.closed:
+                raise UsageError("the client is closed: create a new one")
+            started = self._started
+            if started is not None and started.generation != fork_generation():
+                self._orphans.append(started)  # the parent's loop, thread and connections
+                started = None
+            if started is None:
+                started = self._started = _Started(self._make_twin())
+                weakref.finalize(self, started.stop)
+            return started
+
+    def close(self) -> None:
+        """Close the twin's connections and end the thread (idempotent)."""
+        with self._lock:
+            self.closed = True
+            started, self._started = self._started, None
+        if started is not None:
+            started.stop()
+
+
+class _Started:
+    """A running private loop, its thread and the twin on it."""
+
+    def __init__(self, twin: AsyncClient) -> None:
+        import asyncio  # not at import time: only bulk calls need it (about 30 ms)
+
+        self.twin = twin
+        self.generation = fork_generation()
+        self.closing = False
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._serve, name="ticketpulse-bulk", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        loop = self.loop
+        try:
+            loop.run_forever()
+        finally:
+            self.closing = True
+            try:
+                loop.run_until_complete(self._wind_down())
+            finally:
+                loop.close()
+
+    async def _wind_down(self) -> None:
+        import asyncio
+
+        tasks = [t for t in asyncio.all_tasks(self.loop) if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()  # bulk calls still running in other threads: they get UsageError
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.twin.aclose()
+        await self.loop.shutdown_asyncgens()
+
+    def stop(self) -> None:
+        """End the loop (its connections closed) and wait for its thread; in a
+        child after fork(), nothing: they are the parent's."""
+        if self.generation != fork_generation():
+            return
+        with contextlib.suppress(RuntimeError):  # already closed
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        if threading.current_thread() is not self.thread:
+            self.thread.join()
+
+
+def _cancel_first(box: list[Any]) -> None:
+    if box and box[0] is not None:
+        box[0].cancel()
 
 
 def _run_threads(work: Callable[[], None], count: int, stop: threading.Event) -> None:

@@ -77,6 +77,18 @@ def _blocking_work(client: ticketpulse.Client) -> Work:
     return work
 
 
+def _blocking_bulk_work(client: ticketpulse.Client) -> Work:
+    def work(tag: str) -> Report:
+        ids = [f"{tag}-{n}" for n in range(CALLS)]
+        try:
+            urls: list[Any] = client.get_ticket_urls(ids, user_id=USER, concurrency=THREADS)
+        except Exception as exc:
+            urls = [exc] * len(ids)
+        return _report(tag, list(zip(ids, urls, strict=True)))
+
+    return work
+
+
 def _async_work(client: ticketpulse.AsyncClient) -> Work:
     async def run(tag: str) -> Report:
         ids = [f"{tag}-{n}" for n in range(CALLS)]
@@ -225,6 +237,29 @@ def test_a_blocking_client_used_before_fork_gives_every_process_its_own_answers(
         _assert_every_answer_its_own(reports)
         again = client.get_ticket_url("after", user_id=USER)
         assert again.url == ticket_url("after")
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("transport", ["httpx", "builtin"])
+def test_a_blocking_bulk_fetch_before_fork_gives_every_process_its_own_answers(
+    server: HostileServer, transport: str
+) -> None:
+    # The bulk fetch runs on the client's private loop, in a thread the child
+    # does not inherit, over connections kept between calls: a child must start
+    # its own loop and never use the parent's connections.
+    client = ticketpulse.Client(
+        KEY, base_url=server.base_url, timeout=TIMEOUT, max_retries=0, transport=transport
+    )
+    try:
+        warm = client.get_ticket_urls(["w1", "w2", "w3"], user_id=USER, concurrency=3)
+        assert [u.url for u in warm] == [ticket_url(i) for i in ("w1", "w2", "w3")]
+
+        reports = _in_parent_and_children(_blocking_bulk_work(client))
+
+        _assert_every_answer_its_own(reports)
+        again = client.get_ticket_urls(["a1", "a2"], user_id=USER, concurrency=2)
+        assert [u.url for u in again] == [ticket_url("a1"), ticket_url("a2")]
     finally:
         client.close()
 
