@@ -487,6 +487,8 @@ class _BulkLoop:
             with contextlib.suppress(RuntimeError):
                 started.loop.call_soon_threadsafe(_cancel_first, box)
             done.wait()
+            if box[0] is not None and not box[0].cancelled():
+                box[0].exception()  # taken, or asyncio logs it as never retrieved
             raise
         task = box[0]
         if task is None or task.cancelled():
