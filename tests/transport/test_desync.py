@@ -92,6 +92,29 @@ async def test_bulk_results_stay_in_order_and_never_include_a_smuggled_answer(
     await api.expect_own_answer("t4")
 
 
+async def test_a_later_bulk_call_never_takes_an_answer_left_on_a_kept_connection(
+    api: Api, server: HostileServer
+) -> None:
+    # Bulk calls keep their connections for the next one (the blocking client's
+    # on its own loop too). The first call's first request goes alone; then each
+    # of its two workers sends one more, whose answer is followed, once the
+    # connection idles, by one nobody asked for.
+    def script(request: Request) -> Answer | None:
+        if request.is_ticket and request.ticket_id.startswith("x"):
+            return [ticket_answer(request.ticket_id), Pause(0.05), ticket_answer(INJECTED)]
+        return None
+
+    server.script = script
+    ids = ["a1", "x2", "x3"]
+    first = await api.call("get_ticket_urls", ids, user_id=USER, concurrency=2)
+    assert [u.url for u in first] == [ticket_url(t) for t in ids]
+    await anyio.sleep(0.25)  # the unsolicited answers have reached the idle connections
+    ids = ["b1", "b2", "b3", "b4"]
+    second = await api.call("get_ticket_urls", ids, user_id=USER, concurrency=2)
+    assert [u.url for u in second] == [ticket_url(t) for t in ids]
+    await api.expect_own_answer("t5")
+
+
 @pytest.mark.parametrize("concurrency", [1, 3])
 async def test_iterated_bulk_results_each_name_their_own_ticket_despite_smuggling(
     api: Api, server: HostileServer, concurrency: int
