@@ -13,6 +13,7 @@ import pytest
 from .conftest import (
     INJECTED,
     USER,
+    Answer,
     Api,
     HostileServer,
     Pause,
