@@ -470,12 +470,11 @@ class _BulkLoop:
         def begin() -> None:
             if started.closing:  # closed meanwhile: the loop is winding down
                 box.append(None)
-            else:
-                task = started.loop.create_task(work(started.twin))
-                task.add_done_callback(lambda _: done.set())
-                box.append(task)
-            if box[0] is None:
                 done.set()
+                return
+            task = started.loop.create_task(work(started.twin))
+            task.add_done_callback(lambda _: done.set())
+            box.append(task)
 
         try:
             started.loop.call_soon_threadsafe(begin)
