@@ -56,7 +56,8 @@ def text(name: str, value: Any) -> str:
         raise InvalidRequestError(f"{name} must be a str, not {_show(value)}")
     if not value.strip():
         raise InvalidRequestError(f"{name} must not be empty")
-    if _CONTROL.search(value):
+    # Printable ASCII (most ids) holds none of them: the regex only for the rest.
+    if not (value.isascii() and value.isprintable()) and _CONTROL.search(value):
         raise InvalidRequestError(f"{name} must not contain control characters")
     return value
 
