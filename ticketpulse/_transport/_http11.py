@@ -273,12 +273,7 @@ class ResponseParser:
             if state is _BODY:
                 if not buffer:
                     return NEED_DATA
-                count = min(self._remaining, len(buffer))
-                self._count(count)
-                self._remaining -= count
-                data = self._take(count)
-                if self._remaining == 0:
-                    self.state = _DONE
+                data = self._take_counted(_DONE)
                 if self._keep_body:
                     return data
                 return END if self.state is _DONE else NEED_DATA
@@ -306,6 +301,16 @@ class ResponseParser:
         self.body_size += count
         if self.max_body is not None and self.body_size > self.max_body:
             raise LimitError(f"the answer is larger than the {self.max_body:,}-byte limit")
+
+    def _take_counted(self, then: State) -> bytes:
+        """The body bytes buffered of the ``_remaining`` expected, counted against
+        ``max_body``; ``then`` is the state once all of them came."""
+        count = min(self._remaining, len(self._buffer))
+        self._count(count)
+        self._remaining -= count
+        if self._remaining == 0:
+            self.state = then
+        return self._take(count)
 
     def _take(self, count: int) -> bytes:
         buffer = self._buffer
@@ -420,12 +425,7 @@ class ResponseParser:
             if state is _CHUNK_DATA:
                 if not buffer:
                     return NEED_DATA
-                count = min(self._remaining, len(buffer))
-                self._count(count)
-                self._remaining -= count
-                data = self._take(count)
-                if self._remaining == 0:
-                    self.state = _CHUNK_END
+                data = self._take_counted(_CHUNK_END)
                 if self._keep_body:
                     return data
                 continue
