@@ -460,7 +460,8 @@ class AsyncioTransport:
             if connection.paused:
                 await connection.drained(timeout.write)
             await exchange.waiter
-            answer = Answer(exchange.status, reader.finish(), connection.headers)
+            # As Answer(...), without the named constructor's Python-level call.
+            answer = tuple.__new__(Answer, (exchange.status, reader.finish(), connection.headers))
         except TransportError as exc:
             reader.abort()
             self._pool.discard(connection)
