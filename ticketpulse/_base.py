@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import ssl
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -129,16 +128,6 @@ def ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
-
-
-def _quote(value: str) -> str:
-    """Percent-encode a query value: everything but RFC 3986's unreserved characters."""
-    if value.isascii() and value.isalnum():  # most ids: cheaper than the regex
-        return value
-    return value if _UNRESERVED(value) else quote(value, safe="")
-
-
 class BaseClient:
     """Settings and URL building shared by :class:`Client` and :class:`AsyncClient`."""
 
@@ -205,11 +194,8 @@ class BaseClient:
         URL as errors and logs show it, the key or a signed URL's secret redacted."""
         if call.url is not None:
             return call.url, redact(call.url)  # a signed URL: its secret hidden
-        if call.params:
-            query = "&".join([f"{name}={_quote(value)}" for name, value in call.params])
-            head = f"{self._base_url}{call.path}?{query}&key="
-        else:
-            head = f"{self._base_url}{call.path}?key="
+        target = call.target
+        head = f"{self._base_url}{target}{'&' if '?' in target else '?'}key="
         return head + self._key.quoted, head + REDACTED
 
     def _scrub_for(self, call: Call[Any]) -> Callable[[str], str]:

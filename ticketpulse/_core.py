@@ -11,7 +11,7 @@ import enum
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from . import _json
 from ._errors import RateLimitError, UnexpectedResponseError, status_error
@@ -24,6 +24,7 @@ __all__ = [
     "Failure",
     "FailureKind",
     "describe_failure",
+    "new_record",
     "read_answer",
     "read_json",
 ]
@@ -33,6 +34,11 @@ T = TypeVar("T")
 # Named tuples, not attrs classes: one is built per request and per answer, and
 # a tuple is the cheapest immutable record to build (and to import).
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+
+new_record: Any = cast("Any", tuple).__new__
+"""``new_record(Cls, values)`` is ``Cls(*values)`` for a named tuple ``Cls``, all
+fields given in order, without the named constructor's Python-level call (about
+a microsecond less): for the records made on every request."""
 
 
 class _NoOverride(enum.Enum):
@@ -46,18 +52,18 @@ NO_OVERRIDE = _NoOverride.NO_OVERRIDE
 class Call(NamedTuple, Generic[T]):
     """Everything needed to make one API call, except the key and the I/O.
 
-    ``path`` is already percent-encoded and relative to the base URL; ``params``
-    are the query parameters other than ``key``, which the client adds last.
-    ``url`` is set instead of ``path`` for absolute, unauthenticated URLs
-    (signed file URLs). ``idempotent`` says whether a request that may have
-    reached the server can be sent again. ``on_status`` gives a documented
-    non-2xx answer a result (``[]`` for "External user has no orders").
+    ``target`` is the path relative to the base URL with its query, both
+    percent-encoded (``/users/get-ticket?wp_user_id=7&ticket_id=a3f9b``): the
+    client adds ``key`` last. ``url`` is set instead for absolute,
+    unauthenticated URLs (signed file URLs), ``target`` then being its path.
+    ``idempotent`` says whether a request that may have reached the server can
+    be sent again. ``on_status`` gives a documented non-2xx answer a result
+    (``[]`` for "External user has no orders").
     """
 
     method: str
-    path: str
+    target: str
     read: Callable[[bytes], T]
-    params: tuple[tuple[str, str], ...] = ()
     body: bytes | None = None
     idempotent: bool = True
     on_status: Callable[[int, str], T | _NoOverride] | None = None

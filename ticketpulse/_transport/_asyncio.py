@@ -18,7 +18,7 @@ from typing import Any, cast
 
 import httpx
 
-from .._core import Answer, Call, Failure
+from .._core import Answer, Call, Failure, new_record
 from .._errors import UsageError
 from .._files import FileSink
 from ._http11 import END, NEED_DATA, Head, ProtocolError, ResponseParser
@@ -460,8 +460,9 @@ class AsyncioTransport:
             if connection.paused:
                 await connection.drained(timeout.write)
             await exchange.waiter
-            # As Answer(...), without the named constructor's Python-level call.
-            answer = tuple.__new__(Answer, (exchange.status, reader.finish(), connection.headers))
+            answer: Answer = new_record(
+                Answer, (exchange.status, reader.finish(), connection.headers)
+            )
         except TransportError as exc:
             reader.abort()
             self._pool.discard(connection)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Final, NamedTuple, NoReturn
+from typing import Any, Final, NamedTuple, NoReturn, cast
 
 __all__ = [
     "END",
@@ -109,6 +109,11 @@ class Head(NamedTuple):
     status: int
     headers: dict[str, str]
     keep_alive: bool
+
+
+# Head(...) without the named constructor's Python-level call (the standard
+# library only here, so not _core.new_record): one per answer.
+_new_tuple: Any = cast("Any", tuple).__new__
 
 
 class _End(enum.Enum):
@@ -436,9 +441,8 @@ class ResponseParser:
             self.state = _UNTIL_CLOSE
             keep_alive = False
         self._keep_alive = keep_alive
-        # tuple.__new__ makes the same Head as Head(...), without the named
-        # constructor's Python-level call (a microsecond less an answer).
-        return tuple.__new__(Head, (status, headers, keep_alive))
+        head: Head = _new_tuple(Head, (status, headers, keep_alive))
+        return head
 
     def _read_chunked(self) -> Event:
         buffer = self._buffer
