@@ -281,7 +281,7 @@ class AsyncClient(BaseClient):
     async def _run(self, call: Call[T], sink: FileSink | None = None) -> T:
         self._loop.check()
         url, shown = self._urls(call)
-        scrub = self._scrub_for(call)
+        scrub = self._scrub if call.url is None else self._scrub_for(call)
         with call_span(call.operation, call.method, shown) as span:
             # The first attempt is made here: most calls end with it (result_at_once).
             span.sent()

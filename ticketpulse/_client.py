@@ -411,7 +411,7 @@ class Client(BaseClient):
 
     def _run(self, call: Call[T], sink: FileSink | None = None) -> T:
         url, shown = self._urls(call)
-        scrub = self._scrub_for(call)
+        scrub = self._scrub if call.url is None else self._scrub_for(call)
         with call_span(call.operation, call.method, shown) as span:
             # The first attempt is made here: most calls end with it (result_at_once).
             span.sent()

@@ -76,7 +76,8 @@ class _Connection(asyncio.BufferedProtocol):
         self.parser = ResponseParser()
         self.headers: Mapping[str, str] = {}
         self._exchange: _Exchange | None = None
-        self._writable: asyncio.Future[None] | None = None
+        # Set while the transport's buffer is full (pause_writing): await drained().
+        self.write_blocked: asyncio.Future[None] | None = None
         self._read_timeout: float | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._poller: select.poll | None = None
@@ -132,17 +133,17 @@ class _Connection(asyncio.BufferedProtocol):
                 if exc
                 else RemoteProtocolError("the server closed the connection before answering")
             )
-        writable, self._writable = self._writable, None
+        writable, self.write_blocked = self.write_blocked, None
         if writable is not None and not writable.done():
             writable.set_result(None)
         self.pool.lost(self)
 
     def pause_writing(self) -> None:
-        if self._writable is None:
-            self._writable = self._loop.create_future()
+        if self.write_blocked is None:
+            self.write_blocked = self._loop.create_future()
 
     def resume_writing(self) -> None:
-        writable, self._writable = self._writable, None
+        writable, self.write_blocked = self.write_blocked, None
         if writable is not None and not writable.done():
             writable.set_result(None)
 
@@ -215,14 +216,9 @@ class _Connection(asyncio.BufferedProtocol):
             else:
                 exchange.reader.feed(event)
 
-    @property
-    def paused(self) -> bool:
-        """The transport's buffer is full: wait for :meth:`drained` before reading on."""
-        return self._writable is not None
-
     async def drained(self, timeout: float | None) -> None:
         """Wait until the request has left the buffer, if the transport said to."""
-        writable = self._writable
+        writable = self.write_blocked
         if writable is not None:
             try:
                 async with asyncio.timeout(timeout):
@@ -457,7 +453,7 @@ class AsyncioTransport:
         reader = BodyReader(sink, self._limit)
         try:
             exchange = connection.start(request, call.method, reader, timeout.read, deadline, now)
-            if connection.paused:
+            if connection.write_blocked is not None:
                 await connection.drained(timeout.write)
             await exchange.waiter
             answer: Answer = new_record(
