@@ -13,7 +13,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from . import _endpoints
-from . import _validate as check
 from ._core import Call
 from ._errors import InvalidRequestError, TicketPulseError
 from ._models import SignedURL, TicketURL, TicketURLError, TicketURLResult
@@ -43,11 +42,11 @@ def _check_ids(ticket_ids: Iterable[str]) -> Iterable[str]:
 
 def all_calls(ticket_ids: Iterable[str], user_id: int) -> list[Call[SignedURL]]:
     """Every id checked before anything is sent: one call per id, in input order."""
-    check.positive_int("user_id", user_id)
+    call_for = _endpoints.ticket_url_calls(user_id)
     calls: list[Call[SignedURL]] = []
     for index, ticket_id in enumerate(_check_ids(ticket_ids)):
         try:
-            calls.append(_endpoints.get_ticket_url(ticket_id, user_id=user_id))
+            calls.append(call_for(ticket_id))
         except InvalidRequestError as exc:
             raise InvalidRequestError(f"ticket_ids[{index}]: {exc}") from None
     return calls
@@ -64,9 +63,8 @@ class Source:
     """
 
     def __init__(self, ticket_ids: Iterable[str], user_id: int) -> None:
-        check.positive_int("user_id", user_id)
+        self._call_for = _endpoints.ticket_url_calls(user_id)
         self._ids: Iterator[Any] = iter(_check_ids(ticket_ids))
-        self._user_id = user_id
         self._lock = threading.Lock()
         self._done = False
 
@@ -83,7 +81,7 @@ class Source:
                 self._done = True
                 raise
         try:
-            return ticket_id, _endpoints.get_ticket_url(ticket_id, user_id=self._user_id)
+            return ticket_id, self._call_for(ticket_id)
         except InvalidRequestError as exc:
             return ticket_id, exc
 

@@ -8,7 +8,7 @@ clients only send it. Nothing here performs I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -186,28 +186,39 @@ def _read_signed_url(body: bytes) -> SignedURL:
     return SignedURL(url, fetched_at + SIGNED_URL_LIFETIME)
 
 
-def _signed_url_call(
-    path: str, name: str, ref: str, user_id: int, operation: str
-) -> Call[SignedURL]:
-    ref = check.reference(name, ref)
+def _signed_url_calls(
+    path: str, name: str, operation: str, user_id: int
+) -> Callable[[str], Call[SignedURL]]:
+    """The calls for one user's references: ``user_id`` is checked once, here."""
     user_id = check.positive_int("user_id", user_id)
-    target = f"{path}?wp_user_id={user_id}&{name}={_quote(ref)}"
-    # A bulk run makes one per id: new_record, every field in order.
-    call: Call[SignedURL] = new_record(
-        Call, ("GET", target, _read_signed_url, None, True, None, None, operation)
-    )
-    return call
+    prefix = f"{path}?wp_user_id={user_id}&{name}="
+
+    def call_for(ref: str) -> Call[SignedURL]:
+        target = prefix + _quote(check.reference(name, ref))
+        # A bulk run makes one per id: new_record, every field in order.
+        call: Call[SignedURL] = new_record(
+            Call, ("GET", target, _read_signed_url, None, True, None, None, operation)
+        )
+        return call
+
+    return call_for
+
+
+def ticket_url_calls(user_id: int) -> Callable[[str], Call[SignedURL]]:
+    """``get_ticket_url(id, user_id=user_id)`` for many ids: raises InvalidRequestError
+    for an invalid ``user_id`` at once, and for an invalid id when its call is made."""
+    return _signed_url_calls("/users/get-ticket", "ticket_id", "get_ticket_url", user_id)
 
 
 def get_ticket_url(ticket_id: str, *, user_id: int) -> Call[SignedURL]:
     """GET /users/get-ticket?wp_user_id=&ticket_id=: the signed QR image URL."""
-    return _signed_url_call("/users/get-ticket", "ticket_id", ticket_id, user_id, "get_ticket_url")
+    return ticket_url_calls(user_id)(ticket_id)
 
 
 def get_order_pdf_url(order_id: str, *, user_id: int) -> Call[SignedURL]:
     """GET /orders/get-ticket?wp_user_id=&order_id=: the signed order PDF URL."""
-    return _signed_url_call(
-        "/orders/get-ticket", "order_id", order_id, user_id, "get_order_pdf_url"
+    return _signed_url_calls("/orders/get-ticket", "order_id", "get_order_pdf_url", user_id)(
+        order_id
     )
 
 
