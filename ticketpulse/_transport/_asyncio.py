@@ -67,7 +67,7 @@ class _Connection(asyncio.BufferedProtocol):
     """
 
     def __init__(self, pool: _Pool, origin: Origin, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+        self.loop = loop
         self.pool = pool
         self.origin = origin
         self.transport: asyncio.Transport | None = None
@@ -100,7 +100,7 @@ class _Connection(asyncio.BufferedProtocol):
             self.closed = True
             self._abort()
             return
-        exchange.last_read = self._loop.time()
+        exchange.last_read = self.loop.time()
         try:
             self.parser.feed(self._view[:nbytes])
             self._pump(exchange)
@@ -140,7 +140,7 @@ class _Connection(asyncio.BufferedProtocol):
 
     def pause_writing(self) -> None:
         if self.write_blocked is None:
-            self.write_blocked = self._loop.create_future()
+            self.write_blocked = self.loop.create_future()
 
     def resume_writing(self) -> None:
         writable, self.write_blocked = self.write_blocked, None
@@ -165,7 +165,7 @@ class _Connection(asyncio.BufferedProtocol):
         seconds pass without a byte of the answer, or at ``deadline``.
         """
         assert self.transport is not None
-        loop = self._loop
+        loop = self.loop
         self.parser.start(method)
         self._exchange = exchange = _Exchange(loop.create_future(), reader, now, deadline)
         self._read_timeout = read_timeout
@@ -186,7 +186,7 @@ class _Connection(asyncio.BufferedProtocol):
         exchange = self._exchange
         if exchange is None:
             return
-        now = self._loop.time()
+        now = self.loop.time()
         if exchange.deadline is not None and now >= exchange.deadline:
             self._fail(ReadTimeout("the answer took longer than the attempt's deadline"))
             return
@@ -194,7 +194,7 @@ class _Connection(asyncio.BufferedProtocol):
         if now >= due:
             self._fail(ReadTimeout("the server did not answer in time"))
         elif due != float("inf"):
-            self._timer = self._loop.call_at(due, self._check_quiet)
+            self._timer = self.loop.call_at(due, self._check_quiet)
 
     def _pump(self, exchange: _Exchange) -> None:
         parser = self.parser
@@ -294,7 +294,7 @@ class _Pool:
         self._waiters = deque()
         self._generation = fork_generation()
 
-    def take_idle(self, origin: Origin, now: float) -> _Connection | None:
+    def take_idle(self, origin: Origin) -> _Connection | None:
         """An idle connection to ``origin`` that may carry a request, if any (no wait).
 
         Its socket is checked first (a system call): the server may have closed
@@ -307,7 +307,7 @@ class _Pool:
             connection = idle.pop()  # the most recently used: the warmest
             if (
                 not connection.closed
-                and now - connection.idle_since < self._expiry
+                and connection.loop.time() - connection.idle_since < self._expiry
                 and not connection.has_pending_input()
             ):
                 return connection
@@ -318,7 +318,7 @@ class _Pool:
         """A connection to ``origin``: an idle one, a new one, or the next one freed."""
         loop = asyncio.get_running_loop()
         while True:
-            connection = self.take_idle(origin, loop.time())
+            connection = self.take_idle(origin)
             if connection is not None:
                 return connection
             if len(self._open) + self._connecting >= self._limit:
@@ -438,16 +438,22 @@ class AsyncioTransport:
     ) -> Answer | Failure:
         if self.is_closed:
             raise UsageError("the client is closed: create a new one")
-        loop = asyncio_loop("transport='builtin'")
         total = attempt_deadline(timeout)
-        now = loop.time()
-        deadline = None if total is None else now + total
         try:
             origin, request = self._requests.build(call, url)
-            connection = self._pool.take_idle(origin, now)
+            # An idle connection belongs to the running loop (the client is bound
+            # to one), whose clock it has: the loop is not looked up, which in
+            # Python 3.11 costs a getpid() system call.
+            connection = self._pool.take_idle(origin)
             if connection is None:
+                loop = asyncio_loop("transport='builtin'")
+                start = loop.time()
+                deadline = None if total is None else start + total
                 connection = await self._pool.acquire(origin, timeout)
                 now = loop.time()  # connecting, or waiting for a turn, took time
+            else:
+                now = connection.loop.time()
+                deadline = None if total is None else now + total
         except TransportError as exc:
             return failure(exc, scrub)
         reader = BodyReader(sink, self._limit)
