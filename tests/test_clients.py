@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -186,6 +187,35 @@ def test_async_client_used_from_another_event_loop_says_what_to_do(mock: respx.M
     with_options = client.with_options(timeout=3)
     with pytest.raises(RuntimeError, match="bound to the event loop"):
         asyncio.run(with_options.get_events())
+
+
+@pytest.mark.sockets
+@pytest.mark.parametrize("transport", ["httpx", "builtin"])
+def test_a_bulk_run_from_another_event_loop_sends_nothing(
+    transport: Literal["httpx", "builtin"],
+) -> None:
+    # A bulk run checks the loop once, before its workers start, not per call.
+    import asyncio
+
+    from ticketpulse.testing import Sandbox
+
+    sandbox = Sandbox()
+    account = sandbox.add_account(KEY)
+    event = sandbox.add_event(account, name="E", start=datetime(2031, 1, 1, tzinfo=UTC))
+    ticket_type = sandbox.add_ticket_type(event, name="GA", price="1.00", stock=3)
+    order = sandbox.add_order(account, wp_user_id=7, items={ticket_type.id: 3})
+    for reference in order.ticket_refs:
+        sandbox.activate_ticket(reference)
+    server = sandbox.start_server()
+    try:
+        client = ticketpulse.AsyncClient(KEY, base_url=server.base_url, transport=transport)
+        assert len(asyncio.run(client.get_ticket_urls(order.ticket_refs, user_id=7))) == 3
+        sandbox.requests.clear()
+        with pytest.raises(ticketpulse.UsageError, match="bound to the event loop"):
+            asyncio.run(client.get_ticket_urls(order.ticket_refs, user_id=7))
+        assert sandbox.requests.snapshot() == []
+    finally:
+        server.stop()
 
 
 def test_a_closed_client_raises_a_usage_error(mock: respx.MockRouter) -> None:

@@ -248,7 +248,12 @@ class AsyncClient(BaseClient):
         later calls until the client is closed.
         """
         calls = _bulk.all_calls(ticket_ids, user_id)
-        return await fetch_all(self._run, calls, _bulk.check_concurrency(concurrency))
+        return await self._fetch_all(calls, _bulk.check_concurrency(concurrency))
+
+    async def _fetch_all(self, calls: list[Call[SignedURL]], limit: int) -> list[SignedURL]:
+        # Every worker runs in this task's loop: it is checked once, not per call.
+        self._loop.check()
+        return await fetch_all(self._run_in_loop, calls, limit)
 
     def iter_ticket_urls(
         self,
@@ -280,6 +285,10 @@ class AsyncClient(BaseClient):
 
     async def _run(self, call: Call[T], sink: FileSink | None = None) -> T:
         self._loop.check()
+        return await self._run_in_loop(call, sink)
+
+    async def _run_in_loop(self, call: Call[T], sink: FileSink | None = None) -> T:
+        """:meth:`_run` once the running loop was checked (a bulk run checks it once)."""
         url, shown = self._urls(call)
         scrub = self._scrub if call.url is None else self._scrub_for(call)
         with call_span(call.operation, call.method, shown) as span:

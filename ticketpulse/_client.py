@@ -297,14 +297,12 @@ class Client(BaseClient):
 
     def _fetch_on_own_loop(self, calls: list[Call[SignedURL]], limit: int) -> list[SignedURL]:
         """``AsyncClient``'s bulk fetch, on the client's private loop (see :class:`_BulkLoop`)."""
-        from ._async_client import fetch_all
-
         timeout, max_retries = self._timeout, self._policy.max_retries
 
         async def fetch(twin: AsyncClient) -> list[SignedURL]:
             # This client's settings (a with_options copy shares the loop and the pool).
             own = twin.with_options(timeout=timeout, max_retries=max_retries)
-            return await fetch_all(own._run, calls, limit)  # pyright: ignore[reportPrivateUsage]
+            return await own._fetch_all(calls, limit)  # pyright: ignore[reportPrivateUsage]
 
         return self._bulk.run(fetch)
 
