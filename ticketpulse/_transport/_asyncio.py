@@ -285,6 +285,7 @@ class _Pool:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._generation = fork_generation()
         self._orphans: list[object] = []
+        self.loop: asyncio.AbstractEventLoop | None = None  # its connections' loop
 
     def _forget_parent(self) -> None:
         # A child after fork(): the parent's connections are the parent's. Kept
@@ -293,21 +294,30 @@ class _Pool:
         self._open, self._idle, self._connecting = set(), {}, 0
         self._waiters = deque()
         self._generation = fork_generation()
+        self.loop = None
 
-    def take_idle(self, origin: Origin) -> _Connection | None:
+    def running_loop(self) -> asyncio.AbstractEventLoop:
+        """The running loop, which the pool's connections belong to (the client is
+        bound to one): looked up only before the first, since in Python 3.11 each
+        lookup costs a getpid() system call. In a child after ``fork()``, the
+        parent's connections (and loop) are forgotten first."""
+        if self._generation != fork_generation():
+            self._forget_parent()
+        return self.loop or asyncio_loop("transport='builtin'")
+
+    def take_idle(self, origin: Origin, now: float) -> _Connection | None:
         """An idle connection to ``origin`` that may carry a request, if any (no wait).
 
         Its socket is checked first (a system call): the server may have closed
-        it, or sent bytes nobody asked for, in the instant before.
+        it, or sent bytes nobody asked for, in the instant before. Call
+        :meth:`running_loop` first.
         """
-        if self._generation != fork_generation():
-            self._forget_parent()
         idle = self._idle.get(origin.key)
         while idle:
             connection = idle.pop()  # the most recently used: the warmest
             if (
                 not connection.closed
-                and connection.loop.time() - connection.idle_since < self._expiry
+                and now - connection.idle_since < self._expiry
                 and not connection.has_pending_input()
             ):
                 return connection
@@ -318,7 +328,7 @@ class _Pool:
         """A connection to ``origin``: an idle one, a new one, or the next one freed."""
         loop = asyncio.get_running_loop()
         while True:
-            connection = self.take_idle(origin)
+            connection = self.take_idle(origin, loop.time())
             if connection is not None:
                 return connection
             if len(self._open) + self._connecting >= self._limit:
@@ -338,7 +348,7 @@ class _Pool:
                     self._waiters.remove(waiter)
 
     async def _connect(self, origin: Origin, timeout: httpx.Timeout) -> _Connection:
-        loop = asyncio.get_running_loop()
+        loop = self.loop = asyncio.get_running_loop()
         self._connecting += 1
         try:
             async with asyncio.timeout(timeout.connect):
@@ -438,22 +448,16 @@ class AsyncioTransport:
     ) -> Answer | Failure:
         if self.is_closed:
             raise UsageError("the client is closed: create a new one")
+        loop = self._pool.running_loop()
         total = attempt_deadline(timeout)
+        now = loop.time()
+        deadline = None if total is None else now + total
         try:
             origin, request = self._requests.build(call, url)
-            # An idle connection belongs to the running loop (the client is bound
-            # to one), whose clock it has: the loop is not looked up, which in
-            # Python 3.11 costs a getpid() system call.
-            connection = self._pool.take_idle(origin)
+            connection = self._pool.take_idle(origin, now)
             if connection is None:
-                loop = asyncio_loop("transport='builtin'")
-                start = loop.time()
-                deadline = None if total is None else start + total
                 connection = await self._pool.acquire(origin, timeout)
                 now = loop.time()  # connecting, or waiting for a turn, took time
-            else:
-                now = connection.loop.time()
-                deadline = None if total is None else now + total
         except TransportError as exc:
             return failure(exc, scrub)
         reader = BodyReader(sink, self._limit)
