@@ -194,7 +194,8 @@ def test_async_client_used_from_another_event_loop_says_what_to_do(mock: respx.M
 def test_a_bulk_run_from_another_event_loop_sends_nothing(
     transport: Literal["httpx", "builtin"],
 ) -> None:
-    # A bulk run checks the loop once, before its workers start, not per call.
+    # A bulk run checks the loop once, before its workers start, not per call;
+    # iter_ticket_urls on entering its block (not as each ticket's error).
     import asyncio
 
     from ticketpulse.testing import Sandbox
@@ -213,6 +214,14 @@ def test_a_bulk_run_from_another_event_loop_sends_nothing(
         sandbox.requests.clear()
         with pytest.raises(ticketpulse.UsageError, match="bound to the event loop"):
             asyncio.run(client.get_ticket_urls(order.ticket_refs, user_id=7))
+
+        async def iterate() -> None:
+            async with client.iter_ticket_urls(order.ticket_refs, user_id=7) as results:
+                async for _ in results:
+                    pass
+
+        with pytest.raises(ticketpulse.UsageError, match="bound to the event loop"):
+            asyncio.run(iterate())
         assert sandbox.requests.snapshot() == []
     finally:
         server.stop()

@@ -281,7 +281,8 @@ class AsyncClient(BaseClient):
         ``concurrency``; an invalid id becomes that ticket's error.
         """
         source = _bulk.Source(ticket_ids, user_id)
-        return AsyncTicketURLs(self._run, source, _bulk.check_concurrency(concurrency))
+        concurrency = _bulk.check_concurrency(concurrency)
+        return AsyncTicketURLs(self._loop.check, self._run_in_loop, source, concurrency)
 
     async def _run(self, call: Call[T], sink: FileSink | None = None) -> T:
         self._loop.check()
@@ -329,10 +330,12 @@ class AsyncTicketURLs:
 
     def __init__(
         self,
+        check_loop: Callable[[], None],
         run: Callable[[Call[SignedURL]], Awaitable[SignedURL]],
         source: _bulk.Source,
         concurrency: int,
     ) -> None:
+        self._check_loop = check_loop  # once, on entering: every worker runs in that loop
         self._run = run
         self._source = source
         self._concurrency = concurrency
@@ -342,6 +345,7 @@ class AsyncTicketURLs:
     async def __aenter__(self) -> AsyncTicketURLs:
         if self._group is not None:
             raise RuntimeError("iter_ticket_urls() results can be entered only once")
+        self._check_loop()
         # Buffer bounded by the concurrency: workers wait for a slow consumer.
         send, self._receive = anyio.create_memory_object_stream[TicketURLResult | BaseException](
             self._concurrency
