@@ -314,9 +314,8 @@ class ResponseParser:
     def _take_counted(self, then: State) -> bytes:
         """The body bytes buffered of the ``_remaining`` expected, counted against
         ``max_body``; ``then`` is the state once all of them came."""
-        # _count and _take inline: this runs for every answer with a body.
-        buffer = self._buffer
-        count = len(buffer)
+        # _count inline: this runs for every answer with a body.
+        count = len(self._buffer)
         remaining = self._remaining
         if count >= remaining:
             count = remaining
@@ -325,16 +324,7 @@ class ResponseParser:
         self.body_size += count
         if self.max_body is not None and self.body_size > self.max_body:
             raise LimitError(f"the answer is larger than the {self.max_body:,}-byte limit")
-        if not self._keep_body:
-            del buffer[:count]
-            return b""
-        if count == len(buffer):
-            data = bytes(buffer)
-            buffer.clear()
-            return data
-        data = bytes(buffer[:count])
-        del buffer[:count]
-        return data
+        return self._take(count)
 
     def _take(self, count: int) -> bytes:
         buffer = self._buffer
