@@ -221,45 +221,32 @@ def _assert_every_answer_its_own(reports: list[Report]) -> None:
     assert [r["errors"] for r in reports] == [0] * len(reports), f"errors:\n{shown}"
 
 
+def _fetch(client: ticketpulse.Client, ids: list[str], bulk: bool) -> list[str]:
+    if bulk:
+        return [u.url for u in client.get_ticket_urls(ids, user_id=USER, concurrency=len(ids))]
+    return [client.get_ticket_url(i, user_id=USER).url for i in ids]
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["calls", "bulk"])
 @pytest.mark.parametrize("transport", ["httpx", "builtin"])
 def test_a_blocking_client_used_before_fork_gives_every_process_its_own_answers(
-    server: HostileServer, transport: str
+    server: HostileServer, transport: str, bulk: bool
 ) -> None:
+    # Used before the fork: a pooled connection (calls), or the bulk fetch's
+    # private loop, in a thread the child does not inherit, over connections
+    # kept between calls (bulk). A child must never use the parent's.
     client = ticketpulse.Client(
         KEY, base_url=server.base_url, timeout=TIMEOUT, max_retries=0, transport=transport
     )
     try:
-        warm = client.get_ticket_url("warm-up", user_id=USER)  # a pooled connection, pre-fork
-        assert warm.url == ticket_url("warm-up")
+        warm = ["w1", "w2", "w3"]
+        assert _fetch(client, warm, bulk) == [ticket_url(i) for i in warm]
 
-        reports = _in_parent_and_children(_blocking_work(client))
-
-        _assert_every_answer_its_own(reports)
-        again = client.get_ticket_url("after", user_id=USER)
-        assert again.url == ticket_url("after")
-    finally:
-        client.close()
-
-
-@pytest.mark.parametrize("transport", ["httpx", "builtin"])
-def test_a_blocking_bulk_fetch_before_fork_gives_every_process_its_own_answers(
-    server: HostileServer, transport: str
-) -> None:
-    # The bulk fetch runs on the client's private loop, in a thread the child
-    # does not inherit, over connections kept between calls: a child must start
-    # its own loop and never use the parent's connections.
-    client = ticketpulse.Client(
-        KEY, base_url=server.base_url, timeout=TIMEOUT, max_retries=0, transport=transport
-    )
-    try:
-        warm = client.get_ticket_urls(["w1", "w2", "w3"], user_id=USER, concurrency=3)
-        assert [u.url for u in warm] == [ticket_url(i) for i in ("w1", "w2", "w3")]
-
-        reports = _in_parent_and_children(_blocking_bulk_work(client))
+        work = _blocking_bulk_work(client) if bulk else _blocking_work(client)
+        reports = _in_parent_and_children(work)
 
         _assert_every_answer_its_own(reports)
-        again = client.get_ticket_urls(["a1", "a2"], user_id=USER, concurrency=2)
-        assert [u.url for u in again] == [ticket_url("a1"), ticket_url("a2")]
+        assert _fetch(client, ["a1", "a2"], bulk) == [ticket_url("a1"), ticket_url("a2")]
     finally:
         client.close()
 
