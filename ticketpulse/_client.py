@@ -39,7 +39,7 @@ from ._models import (
     UserEvent,
 )
 from ._retry import PENDING, attempts, result_at_once
-from ._telemetry import call_span
+from ._telemetry import CallSpan, call_span
 from ._transport import sync_transport
 from ._transport._shared import fork_generation
 
@@ -410,32 +410,54 @@ class Client(BaseClient):
     def _run(self, call: Call[T], sink: FileSink | None = None) -> T:
         url, shown = self._urls(call)
         scrub = self._scrub if call.url is None else self._scrub_for(call)
-        with call_span(call.operation, call.method, shown) as span:
+        span = call_span(call.operation, call.method, shown)  # None: nothing traces
+        try:
             # The first attempt is made here: most calls end with it (result_at_once).
-            span.sent()
+            if span is not None:
+                span.sent()
             first = self._transport.send(call, url, self._timeout, sink, scrub)
-            if isinstance(first, Answer):
+            if span is not None and isinstance(first, Answer):
                 span.answered(first.status)
             result: T = result_at_once(call, first, method=call.method, url=shown, scrub=scrub)
-            if result is not PENDING:
-                return result
-            steps = attempts(
-                call, self._policy, method=call.method, url=shown, scrub=scrub, first=first
-            )
-            outcome: Answer | Failure | None = None
-            while True:
-                try:
-                    step = steps.send(outcome)
-                except StopIteration as done:
-                    return done.value  # type: ignore[no-any-return]
-                if step is None:
+            if result is PENDING:
+                result = self._retried(call, url, shown, scrub, sink, first, span)
+        except BaseException as exc:
+            if span is not None:
+                span.end(exc)
+            raise
+        if span is not None:
+            span.end(None)
+        return result
+
+    def _retried(
+        self,
+        call: Call[T],
+        url: str,
+        shown: str,
+        scrub: Callable[[str], str],
+        sink: FileSink | None,
+        first: Answer | Failure,
+        span: CallSpan | None,
+    ) -> T:
+        """The rest of a call whose first outcome needs the retry policy."""
+        steps = attempts(
+            call, self._policy, method=call.method, url=shown, scrub=scrub, first=first
+        )
+        outcome: Answer | Failure | None = None
+        while True:
+            try:
+                step = steps.send(outcome)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            if step is None:
+                if span is not None:
                     span.sent()
-                    outcome = self._transport.send(call, url, self._timeout, sink, scrub)
-                    if isinstance(outcome, Answer):
-                        span.answered(outcome.status)
-                else:
-                    sleep(step)
-                    outcome = None
+                outcome = self._transport.send(call, url, self._timeout, sink, scrub)
+                if span is not None and isinstance(outcome, Answer):
+                    span.answered(outcome.status)
+            else:
+                sleep(step)
+                outcome = None
 
 
 class _BulkLoop:

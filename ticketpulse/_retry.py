@@ -109,7 +109,8 @@ def result_at_once(
     the common path; the answer is read exactly as :func:`attempts` reads it.
     """
     if type(outcome) is Answer and 200 <= outcome.status < 300 and call.idempotent:
-        logger.debug("HTTP Request: %s %s %d", method, url, outcome.status)
+        if logger.isEnabledFor(logging.DEBUG):  # as debug() checks, one call fewer when off
+            logger.debug("HTTP Request: %s %s %d", method, url, outcome.status)
         return read_answer(call, outcome, method=method, url=url, scrub=scrub)
     return PENDING  # type: ignore[no-any-return]
 

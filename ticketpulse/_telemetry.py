@@ -2,7 +2,7 @@
 
 Used only when ``opentelemetry-api`` is importable (extra ``ticketpulse[otel]``)
 and the application has set a tracer provider; the SDK configures nothing (no
-provider, no exporter). Otherwise a call costs a lookup or two. Attributes
+provider, no exporter). Otherwise a call costs one lookup. Attributes
 follow the HTTP client semantic conventions; the URL is the redacted one
 (``key=***``), and an error is recorded as its type and its (scrubbed)
 message, never a traceback, so no key or secret reaches a span.
@@ -10,8 +10,6 @@ message, never a traceback, so no key or secret reaches a span.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Generator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,96 +48,65 @@ def _get_tracer() -> Any:
 
 
 class CallSpan:
-    """What a client tells the span as the call goes: each attempt, each answer."""
+    """One API call's span, begun: told of each attempt and its answer, then ended
+    once, with the exception the call raised or None."""
 
-    __slots__ = ("attempts", "span", "status")
+    __slots__ = ("_scope", "attempts", "span", "status")
 
-    def __init__(self, span: Any) -> None:
-        self.span = span
+    def __init__(self, tracer: Any, operation: str, method: str, shown_url: str) -> None:
+        from opentelemetry.trace import SpanKind
+
+        parts = urlsplit(shown_url)
+        attributes: dict[str, Any] = {
+            "http.request.method": method,
+            "url.full": shown_url,
+            "server.address": parts.hostname or "",
+        }
+        if parts.port is not None:
+            attributes["server.port"] = parts.port
+        self._scope = tracer.start_as_current_span(
+            f"ticketpulse.{operation or method}",
+            kind=SpanKind.CLIENT,
+            attributes=attributes,
+            record_exception=False,  # a traceback could quote anything: type and message only
+            set_status_on_exception=False,
+        )
+        self.span = self._scope.__enter__()
         self.attempts = 0
         self.status: int | None = None
 
     def sent(self) -> None:
+        """An attempt is being sent."""
         self.attempts += 1
 
     def answered(self, status: int) -> None:
+        """The attempt was answered with ``status``."""
         self.status = status
 
+    def end(self, exc: BaseException | None) -> None:
+        """The call is over: it returned (``None``) or raised ``exc``."""
+        span = self.span
+        if self.status is not None:
+            span.set_attribute("http.response.status_code", self.status)
+        if self.attempts > 1:
+            span.set_attribute("http.request.resend_count", self.attempts - 1)
+        if exc is None:
+            self._scope.__exit__(None, None, None)
+            return
+        from opentelemetry.trace import Status, StatusCode
 
-class _NoSpan(CallSpan):
-    __slots__ = ()
-
-    def sent(self) -> None:
-        pass
-
-    def answered(self, status: int) -> None:
-        pass
-
-
-_NO_SPAN = _NoSpan(None)
-
-
-class _Untraced:
-    """The context manager of a call that is not traced: as cheap as one can be."""
-
-    __slots__ = ()
-
-    def __enter__(self) -> CallSpan:
-        return _NO_SPAN
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+        name = type(exc).__qualname__
+        span.set_attribute("error.type", name)
+        span.add_event("exception", {"exception.type": name, "exception.message": str(exc)})
+        span.set_status(Status(StatusCode.ERROR, name))
+        self._scope.__exit__(type(exc), exc, exc.__traceback__)
 
 
-_UNTRACED = _Untraced()
+def call_span(operation: str, method: str, shown_url: str) -> CallSpan | None:
+    """The span of one API call, begun; ``shown_url`` is the redacted URL.
 
-
-def call_span(
-    operation: str, method: str, shown_url: str
-) -> contextlib.AbstractContextManager[CallSpan]:
-    """A span around one API call; ``shown_url`` is the redacted URL."""
+    None when nothing traces (no package, or no provider set): the common case,
+    where a call then costs this one lookup and no span object.
+    """
     tracer = _get_tracer()
-    if tracer is None:
-        return _UNTRACED
-    return _traced(tracer, operation, method, shown_url)
-
-
-@contextlib.contextmanager
-def _traced(tracer: Any, operation: str, method: str, shown_url: str) -> Generator[CallSpan]:
-    from opentelemetry.trace import SpanKind, Status, StatusCode
-
-    parts = urlsplit(shown_url)
-    attributes: dict[str, Any] = {
-        "http.request.method": method,
-        "url.full": shown_url,
-        "server.address": parts.hostname or "",
-    }
-    if parts.port is not None:
-        attributes["server.port"] = parts.port
-    with tracer.start_as_current_span(
-        f"ticketpulse.{operation or method}",
-        kind=SpanKind.CLIENT,
-        attributes=attributes,
-        record_exception=False,  # a traceback could quote anything: type and message only
-        set_status_on_exception=False,
-    ) as span:
-        state = CallSpan(span)
-        try:
-            yield state
-        except BaseException as exc:
-            _finish(span, state)
-            span.set_attribute("error.type", type(exc).__qualname__)
-            span.add_event(
-                "exception",
-                {"exception.type": type(exc).__qualname__, "exception.message": str(exc)},
-            )
-            span.set_status(Status(StatusCode.ERROR, type(exc).__qualname__))
-            raise
-        _finish(span, state)
-
-
-def _finish(span: Any, state: CallSpan) -> None:
-    if state.status is not None:
-        span.set_attribute("http.response.status_code", state.status)
-    if state.attempts > 1:
-        span.set_attribute("http.request.resend_count", state.attempts - 1)
+    return None if tracer is None else CallSpan(tracer, operation, method, shown_url)

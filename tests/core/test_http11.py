@@ -651,29 +651,67 @@ def drive(parser: ResponseParser, case: Case, pieces: tuple[bytes, ...]) -> list
     return events
 
 
-@pytest.mark.parametrize("keep_body", [True, False], ids=["body kept", "body counted"])
+def drive_whole(parser: ResponseParser, case: Case, pieces: tuple[bytes, ...]) -> list[object]:
+    """Feed the pieces as a driver keeping answers in memory does: ``next_message``
+    after each. The answer comes back as the events it stands for."""
+    events: list[object] = []
+
+    def pump() -> None:
+        if events:
+            return
+        message = parser.next_message()
+        if message is NEED_DATA:
+            return
+        assert isinstance(message, tuple)
+        head, body = message
+        events.extend([head, body, END] if body else [head, END])
+        assert parser.next_message() is END  # taken once
+
+    if case.method is not None:
+        parser.start(case.method)
+    for piece in pieces:
+        parser.feed(piece)
+        pump()
+    if case.eof:
+        parser.feed_eof()
+        pump()
+    return events
+
+
+READINGS = {
+    "events, body kept": (drive, True),
+    "events, body counted": (drive, False),
+    "whole answers": (drive_whole, True),
+}
+
+
+@pytest.mark.parametrize("reading", READINGS)
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_response_parser(case: Case, keep_body: bool) -> None:
+def test_response_parser(case: Case, reading: str) -> None:
+    run, keep_body = READINGS[reading]
     expected = (
         list(case.events)
         if keep_body
         else [event for event in case.events if not isinstance(event, bytes)]
     )
     body = b"".join(event for event in case.events if isinstance(event, bytes))
+    if run is drive_whole:  # nothing but the answer (interim ones are never events)
+        expected = [] if END not in expected else expected
     for way, pieces in ways_to_feed(case.data):
         parser = ResponseParser(keep_body=keep_body, max_body=case.max_body)
         if case.error is not None:
             cls, fragment = case.error
             with pytest.raises(ProtocolError) as info:
-                drive(parser, case, pieces)
+                run(parser, case, pieces)
             assert type(info.value) is cls, way
             assert fragment in str(info.value), way
             assert parser.state is State.BROKEN, way
             assert parser.reusable is False
             continue
-        events = drive(parser, case, pieces)
+        events = run(parser, case, pieces)
         assert events == expected, way
-        assert parser.body_size == len(body), way
+        if run is drive or END in expected:  # a whole answer's body is counted as taken
+            assert parser.body_size == len(body), way
         assert parser.trailing_data == case.trailing, way
         assert parser.reusable is case.reusable, way
         assert (parser.state is State.DONE) == (END in expected), way
@@ -824,6 +862,13 @@ def test_any_split_gives_the_same_events(
         assert events[-1] is END
         assert b"".join(e for e in events if isinstance(e, bytes)) == (body if keep_body else b"")
         assert outcomes[0][3] == len(body)
+    # Whole answers: the same answer, however it was split.
+    head = outcomes[0][0][0]
+    for feed in ((raw,), pieces):
+        parser = ResponseParser()
+        whole = drive_whole(parser, case, feed)
+        assert whole == ([head, body, END] if body else [head, END])
+        assert (parser.trailing_data, parser.reusable, parser.body_size) == outcomes[0][1:]
 
 
 # -- request_bytes (RFC 9112 §3)

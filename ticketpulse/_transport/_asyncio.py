@@ -39,6 +39,7 @@ from ._shared import (
     attempt_deadline,
     failure,
     fork_generation,
+    refuse_content_coding,
 )
 
 __all__ = ["AsyncioTransport"]
@@ -47,34 +48,42 @@ __all__ = ["AsyncioTransport"]
 class _Exchange:
     """One request's answer as it arrives."""
 
-    __slots__ = ("deadline", "error", "last_read", "reader", "status", "waiter")
+    __slots__ = ("body", "deadline", "error", "headers", "last_read", "reader", "status", "waiter")
 
     def __init__(
-        self, waiter: asyncio.Future[None], reader: BodyReader, now: float, deadline: float | None
+        self,
+        waiter: asyncio.Future[None],
+        reader: BodyReader | None,
+        now: float,
+        deadline: float | None,
     ) -> None:
         self.waiter = waiter  # resolved at the end of the answer, or failed
-        self.reader = reader
+        self.reader = reader  # a download's; None: the body is kept in memory (``body``)
         self.last_read = now  # for the read timeout: the time since bytes last came
         self.deadline = deadline
         self.error: BaseException | None = None
         self.status = 0
+        self.headers: Mapping[str, str] = {}
+        self.body = b""
 
 
 class _Connection(asyncio.BufferedProtocol):
     """One keep-alive connection; parses each answer as its bytes arrive.
 
-    Reads land in the thread's shared read buffer (see ``_reads``).
+    Reads land in the thread's shared read buffer (see ``_reads``). No answer
+    may pass ``max_body`` bytes.
     """
 
-    def __init__(self, pool: _Pool, origin: Origin, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, pool: _Pool, origin: Origin, loop: asyncio.AbstractEventLoop, max_body: int
+    ) -> None:
         self.loop = loop
         self.pool = pool
         self.origin = origin
         self.transport: asyncio.Transport | None = None
         self.closed = False  # lost, or cannot carry another request: never reused
         self.idle_since = 0.0
-        self.parser = ResponseParser()
-        self.headers: Mapping[str, str] = {}
+        self.parser = ResponseParser(max_body=max_body)
         self._exchange: _Exchange | None = None
         # Set while the transport's buffer is full (pause_writing): await drained().
         self.write_blocked: asyncio.Future[None] | None = None
@@ -153,13 +162,13 @@ class _Connection(asyncio.BufferedProtocol):
         self,
         request: bytes,
         method: str,
-        reader: BodyReader,
+        reader: BodyReader | None,
         read_timeout: float | None,
         deadline: float | None,
         now: float,
     ) -> _Exchange:
         """Send ``request`` (``now`` is the loop's time); its answer arrives in the
-        returned exchange.
+        returned exchange: through ``reader`` (a download), or whole in memory.
 
         The exchange fails with :class:`ReadTimeout` once ``read_timeout``
         seconds pass without a byte of the answer, or at ``deadline``.
@@ -198,23 +207,28 @@ class _Connection(asyncio.BufferedProtocol):
 
     def _pump(self, exchange: _Exchange) -> None:
         parser = self.parser
-        while True:
-            event = parser.next_event()
-            if event is NEED_DATA:
-                return
-            if event is END:
-                self._exchange = None
-                if not parser.reusable:
-                    self.closed = True
-                if not exchange.waiter.done():
-                    exchange.waiter.set_result(None)
-                return
-            if isinstance(event, Head):
-                exchange.status = event.status
-                self.headers = event.headers
-                exchange.reader.start(event.status, event.headers)
-            else:
-                exchange.reader.feed(event)
+        reader = exchange.reader
+        if reader is None:  # kept in memory: the whole answer in one step
+            message = parser.next_message()
+            if not isinstance(message, tuple):
+                return  # NEED_DATA
+            head, exchange.body = message
+            refuse_content_coding(head.headers)
+            exchange.status, exchange.headers = head.status, head.headers
+        else:
+            while (event := parser.next_event()) is not END:
+                if event is NEED_DATA:
+                    return
+                if isinstance(event, Head):
+                    exchange.status, exchange.headers = event.status, event.headers
+                    reader.start(event.status, event.headers)
+                else:
+                    reader.feed(event)
+        self._exchange = None
+        if not parser.reusable:
+            self.closed = True
+        if not exchange.waiter.done():
+            exchange.waiter.set_result(None)
 
     async def drained(self, timeout: float | None) -> None:
         """Wait until the request has left the buffer, if the transport said to."""
@@ -275,8 +289,11 @@ async def _wait_for_pool(future: asyncio.Future[None], timeout: float | None) ->
 class _Pool:
     """Keep-alive connections by origin, at most ``limit`` open at once."""
 
-    def __init__(self, limit: int, keepalive_expiry: float, ssl_context: Any) -> None:
+    def __init__(
+        self, limit: int, keepalive_expiry: float, ssl_context: Any, max_body: int
+    ) -> None:
         self._limit = limit
+        self._max_body = max_body
         self._ssl_context = ssl_context
         self._expiry = keepalive_expiry
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
@@ -353,7 +370,7 @@ class _Pool:
         try:
             async with asyncio.timeout(timeout.connect):
                 _, connection = await loop.create_connection(
-                    lambda: _Connection(self, origin, loop),
+                    lambda: _Connection(self, origin, loop, self._max_body),
                     origin.host,
                     origin.port,
                     ssl=self._ssl_context if origin.tls else None,
@@ -434,7 +451,10 @@ class AsyncioTransport:
         self._requests = RequestHead(settings.base_url, settings.headers)
         self._limit = settings.max_response_size
         self._pool = _Pool(
-            settings.max_connections, settings.keepalive_expiry, settings.ssl_context
+            settings.max_connections,
+            settings.keepalive_expiry,
+            settings.ssl_context,
+            settings.max_response_size,
         )
         self.is_closed = False
 
@@ -460,21 +480,24 @@ class AsyncioTransport:
                 now = loop.time()  # connecting, or waiting for a turn, took time
         except TransportError as exc:
             return failure(exc, scrub)
-        reader = BodyReader(sink, self._limit)
+        # A download streams to its file; any other answer is kept whole in memory
+        # (the parser holds it to max_response_size).
+        reader = None if sink is None else BodyReader(sink, self._limit)
         try:
             exchange = connection.start(request, call.method, reader, timeout.read, deadline, now)
             if connection.write_blocked is not None:
                 await connection.drained(timeout.write)
             await exchange.waiter
-            answer: Answer = new_record(
-                Answer, (exchange.status, reader.finish(), connection.headers)
-            )
+            body = exchange.body if reader is None else reader.finish()
+            answer: Answer = new_record(Answer, (exchange.status, body, exchange.headers))
         except TransportError as exc:
-            reader.abort()
+            if reader is not None:
+                reader.abort()
             self._pool.discard(connection)
             return failure(exc, scrub)
         except BaseException:  # cancelled (the answer may still be on its way), a disk error
-            reader.abort()
+            if reader is not None:
+                reader.abort()
             self._pool.discard(connection)
             raise
         # Idle since its answer's last bytes came (read in the callback that ended it).

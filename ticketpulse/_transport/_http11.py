@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any, Final, NamedTuple, NoReturn, cast
+from typing import Any, Final, Literal, NamedTuple, NoReturn, cast
 
 __all__ = [
     "END",
@@ -181,16 +181,19 @@ class ResponseParser:
     Call :meth:`start` when a request has been sent, :meth:`feed` with every
     byte read and :meth:`feed_eof` at the connection's end, then take events
     from :meth:`next_event`: one :class:`Head`, then body ``bytes`` (none kept
-    when ``keep_body`` is false: only counted), then :data:`END`. After
-    :data:`END`, :attr:`trailing_data` holds bytes that came after the answer
-    (which make the connection unusable), and :attr:`reusable` says whether
-    another request may be sent on it.
+    when ``keep_body`` is false: only counted), then :data:`END`; or take the
+    whole answer at once from :meth:`next_message`. After the answer,
+    :attr:`trailing_data` holds bytes that came after it (which make the
+    connection unusable), and :attr:`reusable` says whether another request
+    may be sent on it.
 
     ``max_body`` caps the body (``None``: no cap); past it, :class:`LimitError`.
     """
 
     __slots__ = (
         "_buffer",
+        "_chunks",
+        "_head",
         "_interim",
         "_keep_alive",
         "_keep_body",
@@ -213,6 +216,8 @@ class ResponseParser:
         self._interim = 0
         self._trailer_size = 0
         self.body_size = 0
+        self._head: Head | None = None  # the answer's, for next_message
+        self._chunks: list[bytes] = []
 
     # -- the caller's side
 
@@ -231,6 +236,7 @@ class ResponseParser:
         self._interim = 0
         self._trailer_size = 0
         self.body_size = 0
+        self._head = None
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Bytes read from the connection."""
@@ -303,6 +309,46 @@ class ResponseParser:
             self.state = _BROKEN
             raise
 
+    def next_message(self) -> tuple[Head, bytes] | _End:
+        """The whole answer at once: ``(head, body)`` once its last byte came, else
+        :data:`NEED_DATA` (:data:`END` if it was already taken). Raises
+        :class:`ProtocolError` like :meth:`next_event`.
+
+        For a caller that keeps the body in memory (``keep_body``, under
+        ``max_body``): one call per answer instead of an event per piece. Take
+        an answer either this way or by :meth:`next_event`, not both.
+        """
+        try:
+            if self.state is _IN_HEAD:
+                head = self._read_head()
+                if head is NEED_DATA:
+                    return NEED_DATA
+                self._head = head
+            if self.state is _BODY:
+                # The common case, a Content-Length body: it waits in the buffer
+                # until all of it came (its length was checked against max_body
+                # with the head), then is taken in one copy.
+                remaining = self._remaining
+                if len(self._buffer) < remaining:
+                    return NEED_DATA
+                self.body_size = remaining
+                self._remaining = 0
+                self.state = _DONE
+                body = self._take(remaining)
+            else:
+                chunks = self._chunks
+                while (event := self.next_event()) is not END:
+                    if event is NEED_DATA:
+                        return NEED_DATA
+                    chunks.append(cast("bytes", event))
+                body = b"".join(chunks)
+                chunks.clear()
+        except ProtocolError:
+            self.state = _BROKEN
+            raise
+        answer, self._head = self._head, None
+        return END if answer is None else (answer, body)
+
     # -- parsing
 
     def _count(self, count: int) -> None:
@@ -339,7 +385,7 @@ class ResponseParser:
         del buffer[:count]
         return data
 
-    def _read_head(self) -> Event:
+    def _read_head(self) -> Head | Literal[_End.NEED_DATA]:
         while True:
             buffer = self._buffer
             end = buffer.find(b"\r\n\r\n")

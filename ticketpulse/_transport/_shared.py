@@ -58,6 +58,7 @@ __all__ = [
     "lower_headers",
     "proxy_url",
     "readable_now",
+    "refuse_content_coding",
     "remaining",
     "asyncio_loop",
 ]
@@ -302,11 +303,7 @@ class BodyReader:
 
     def start(self, status: int, headers: Mapping[str, str]) -> None:
         """Check the head (``headers`` with lower-case names) and open the file if any."""
-        coding = headers.get("content-encoding")
-        if coding is not None and coding.strip().lower() not in ("", "identity"):
-            raise RemoteProtocolError(
-                f"the answer has a Content-Encoding the SDK did not ask for: {coding[:40]!r}"
-            )
+        refuse_content_coding(headers)
         length = headers.get("content-length")
         # Looked at only if it could pass the limit: n characters hold at most n
         # digits (the 18: no big power of ten for a hostile value of thousands).
@@ -344,6 +341,17 @@ class BodyReader:
         """The answer failed: drop what was written."""
         if self.streaming and self.sink is not None:
             self.sink.discard()
+
+
+def refuse_content_coding(headers: Mapping[str, str]) -> None:
+    """Raise :class:`RemoteProtocolError` for a content coding the SDK did not ask
+    for (``headers`` with lower-case names): it sends ``Accept-Encoding: identity``
+    and decodes nothing (a 0.5 MB gzip answer can inflate to gigabytes)."""
+    coding = headers.get("content-encoding")
+    if coding is not None and coding.strip().lower() not in ("", "identity"):
+        raise RemoteProtocolError(
+            f"the answer has a Content-Encoding the SDK did not ask for: {coding[:40]!r}"
+        )
 
 
 def lower_headers(raw: Mapping[str, str]) -> dict[str, str]:
