@@ -27,6 +27,7 @@ __all__ = [
     "new_record",
     "read_answer",
     "read_json",
+    "unreadable",
 ]
 
 T = TypeVar("T")
@@ -162,16 +163,7 @@ def read_answer(
         try:
             return call.read(answer.body)
         except UnexpectedResponseError as exc:
-            # The message may quote the offending value, which a confused
-            # server could have filled with the request's URL and key.
-            exc.message = scrub(exc.message)
-            exc.args = (exc.message,)
-            exc.method, exc.url = method, url
-            # The exceptions it was raised from hold the raw body (a JSONDecodeError's
-            # ``doc``, a UnicodeDecodeError's ``object``): not kept, even suppressed.
-            exc.__cause__ = exc.__context__ = None
-            exc.__suppress_context__ = True
-            raise exc from None
+            raise unreadable(exc, method=method, url=url, scrub=scrub) from None
     message = error_message(answer.body, scrub)
     if call.on_status is not None:
         result = call.on_status(answer.status, message)
@@ -181,6 +173,23 @@ def read_answer(
     if isinstance(error, RateLimitError):
         error.retry_after = retry_after_seconds(answer.headers.get("retry-after"))
     raise error
+
+
+def unreadable(
+    exc: UnexpectedResponseError, *, method: str, url: str, scrub: Callable[[str], str]
+) -> UnexpectedResponseError:
+    """``exc``, raised by a call's reader, made fit to raise: scrubbed, with the call's
+    method and redacted URL, and without the exceptions it came from."""
+    # The message may quote the offending value, which a confused server could
+    # have filled with the request's URL and key.
+    exc.message = scrub(exc.message)
+    exc.args = (exc.message,)
+    exc.method, exc.url = method, url
+    # The exceptions it was raised from hold the raw body (a JSONDecodeError's
+    # ``doc``, a UnicodeDecodeError's ``object``): not kept, even suppressed.
+    exc.__cause__ = exc.__context__ = None
+    exc.__suppress_context__ = True
+    return exc
 
 
 def retry_after_seconds(value: str | None) -> float | None:

@@ -13,6 +13,7 @@ from typing import Any
 from ._errors import InvalidRequestError
 
 __all__ = [
+    "MAX_REFERENCE",
     "NUMBER",
     "aware_datetime",
     "decimal",
@@ -29,7 +30,8 @@ NUMBER = re.compile(r"\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*"
 # encoded as UTF-8, so cannot be sent at all).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _MAX_ID = 2**63 - 1
-_MAX_REFERENCE = 200
+MAX_REFERENCE = 200
+"""The longest reference (ticket or order id) accepted."""
 
 
 def positive_int(name: str, value: Any) -> int:
@@ -45,8 +47,8 @@ def positive_int(name: str, value: Any) -> int:
 def reference(name: str, value: Any) -> str:
     """A reference such as a ticket or order id: a short, non-empty, printable string."""
     checked = text(name, value)
-    if len(checked) > _MAX_REFERENCE:
-        raise InvalidRequestError(f"{name} is longer than {_MAX_REFERENCE} characters")
+    if len(checked) > MAX_REFERENCE:
+        raise InvalidRequestError(f"{name} is longer than {MAX_REFERENCE} characters")
     return checked
 
 

@@ -11,10 +11,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ticketpulse import _endpoints as api
+from ticketpulse import _validate as check
 from ticketpulse._core import NO_OVERRIDE, Answer, Call, read_answer
 from ticketpulse._errors import (
     AuthenticationError,
@@ -974,3 +978,32 @@ def test_the_signed_url_reader_agrees_with_a_json_decoder(body: bytes) -> None:
     else:
         with pytest.raises(UnexpectedResponseError):
             TICKET_URL.read(body)
+
+
+REFERENCES = st.one_of(
+    st.text(max_size=12),
+    st.text(alphabet="abcXYZ019", min_size=199, max_size=202),  # around MAX_REFERENCE
+    st.sampled_from(["٣", "Ⅻ", "ﬁ", "a b", "a\x00", " ", "", "T-1", "ü1"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ref=REFERENCES)
+def test_a_bulk_call_checks_and_encodes_its_id_as_a_single_call_does(ref: str) -> None:
+    # The bulk maker takes most ids (short, ASCII alphanumeric) without the checks:
+    # for any id, it must refuse exactly what the checks refuse and encode the same.
+    prefix = "/users/get-ticket?wp_user_id=7&ticket_id="
+    make = api.ticket_url_calls(7)
+    try:
+        checked = check.reference("ticket_id", ref)
+    except InvalidRequestError as exc:
+        refusal = str(exc)
+    else:
+        refusal = None
+    if refusal is not None:
+        with pytest.raises(InvalidRequestError) as info:
+            make(ref)
+        assert str(info.value) == refusal
+        return
+    assert make(ref).target == prefix + quote(checked, safe="")
+    assert make(type("Id", (str,), {})(ref)).target == prefix + quote(checked, safe="")
