@@ -106,7 +106,9 @@ def call_span(operation: str, method: str, shown_url: str) -> CallSpan | None:
     """The span of one API call, begun; ``shown_url`` is the redacted URL.
 
     None when nothing traces (no package, or no provider set): the common case,
-    where a call then costs this one lookup and no span object.
+    where a call then costs a lookup and no span object.
     """
+    if _trace is None:  # no package: known without a call
+        return None
     tracer = _get_tracer()
     return None if tracer is None else CallSpan(tracer, operation, method, shown_url)

@@ -213,8 +213,10 @@ class _Connection(asyncio.BufferedProtocol):
             if not isinstance(message, tuple):
                 return  # NEED_DATA
             head, exchange.body = message
-            refuse_content_coding(head.headers)
-            exchange.status, exchange.headers = head.status, head.headers
+            headers = head.headers
+            if "content-encoding" in headers:
+                refuse_content_coding(headers)
+            exchange.status, exchange.headers = head.status, headers
         else:
             while (event := parser.next_event()) is not END:
                 if event is NEED_DATA:
