@@ -8,6 +8,7 @@ import pytest
 import respx
 
 import ticketpulse
+from ticketpulse import _telemetry
 
 pytest_plugins = ["pytester"]
 
@@ -20,6 +21,20 @@ SECRET = "eyJ0aWNrZXQiOiJhM2Y5YiJ9.c2lnbmF0dXJlLXNlY3JldA"
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     """Every async test runs under both anyio backends."""
     return str(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _untraced(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test but test_telemetry's runs as an application without tracing does.
+
+    OpenTelemetry's tracer provider is set once per process, and test_telemetry
+    sets one when it is imported (at collection): without this, every test
+    collected with it would run traced, and a traced bulk run takes the usual
+    path instead of chaining its calls (``AsyncClient._fetch_chained``).
+    """
+    module = getattr(request.node, "module", None)
+    if module is None or not module.__name__.endswith("test_telemetry"):
+        monkeypatch.setattr(_telemetry, "_trace", None)
 
 
 class Api:

@@ -6,7 +6,7 @@ import contextlib
 import os
 import sys
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar, cast
@@ -39,9 +39,9 @@ from ._models import (
     UserEvent,
 )
 from ._retry import PENDING, attempts, result_at_once
-from ._telemetry import CallSpan, call_span
+from ._telemetry import CallSpan, call_span, tracing
 from ._transport import TransportName, async_transport
-from ._transport._shared import fork_generation
+from ._transport._shared import ChainingTransport, fork_generation
 
 if TYPE_CHECKING:
     import aiohttp
@@ -253,7 +253,62 @@ class AsyncClient(BaseClient):
     async def _fetch_all(self, calls: list[Call[SignedURL]], limit: int) -> list[SignedURL]:
         # Every worker runs in this task's loop: it is checked once, not per call.
         self._loop.check()
+        if isinstance(self._transport, ChainingTransport):
+            return await self._fetch_chained(self._transport, calls, limit)
         return await fetch_all(self._run_in_loop, calls, limit)
+
+    async def _fetch_chained(
+        self, transport: ChainingTransport, calls: list[Call[SignedURL]], limit: int
+    ) -> list[SignedURL]:
+        """:func:`fetch_all` with each worker's calls chained on its connection: a
+        call answered 2xx at once is read, and the next one sent, in the read
+        callback. Any other call, and any call made while tracing, takes the
+        usual way (retries, spans), from the worker."""
+        if not calls:
+            return []
+        results: list[SignedURL | None] = [None] * len(calls)
+        first_url: SignedURL = await self._run_in_loop(calls[0])  # alone (SPEC §2)
+        results[0] = first_url
+        failures: list[TicketPulseError] = []
+        indexes = iter(range(1, len(calls)))
+
+        async def worker(scope: anyio.CancelScope) -> None:
+            chain = _Chain(self, calls, results, indexes, failures)
+            try:
+                while chain.take():
+                    first: Answer | Failure | None = None
+                    if not tracing():
+                        last = await transport.send_chain(
+                            chain.call, chain.url, self._timeout, self._scrub, chain.step
+                        )
+                        first = chain.pending if last is None else last
+                        if first is None and not chain.unsent:
+                            continue  # step read every answer of the chain
+                    chain.pending, chain.unsent = None, False
+                    url: SignedURL = await self._settle(chain.call, chain.url, chain.shown, first)
+                    results[chain.index] = url
+            except TicketPulseError as exc:
+                failures.append(exc)
+                scope.cancel()
+
+        async with anyio.create_task_group() as group:
+            for _ in range(min(limit, len(calls) - 1)):
+                group.start_soon(worker, group.cancel_scope)
+        if failures:
+            raise failures[0]
+        return cast("list[SignedURL]", results)
+
+    async def _settle(
+        self, call: Call[T], url: str, shown: str, first: Answer | Failure | None
+    ) -> T:
+        """A call taken off a chain: its first outcome through the retry policy, or
+        (``first`` None: it was not sent) the whole call."""
+        if first is None:
+            return await self._run_in_loop(call)
+        result: T = result_at_once(call, first, method=call.method, url=shown, scrub=self._scrub)
+        if result is PENDING:
+            result = await self._retried(call, url, shown, self._scrub, None, first, None)
+        return result
 
     def iter_ticket_urls(
         self,
@@ -500,6 +555,78 @@ async def fetch_all(
     if failures:
         raise failures[0]
     return cast("list[SignedURL]", results)
+
+
+class _Chain:
+    """One worker's calls in a chained bulk run (``AsyncClient._fetch_chained``).
+
+    :meth:`step` runs in the read callback that completed an answer: it reads
+    a 2xx answer into its result and gives the next call to send. An answer the
+    retry policy must weigh is left in ``pending``; a call taken while tracing
+    began is left ``unsent``: the worker finishes either the usual way.
+    """
+
+    __slots__ = (
+        "call",
+        "calls",
+        "client",
+        "failures",
+        "index",
+        "indexes",
+        "pending",
+        "results",
+        "scrub",
+        "shown",
+        "unsent",
+        "url",
+    )
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        calls: list[Call[SignedURL]],
+        results: list[SignedURL | None],
+        indexes: Iterator[int],
+        failures: list[TicketPulseError],
+    ) -> None:
+        self.client = client
+        self.calls = calls
+        self.results = results
+        self.indexes = indexes  # shared by the workers: each takes the next index
+        self.failures = failures
+        self.scrub = client._scrub
+        self.index = 0
+        self.call = calls[0]
+        self.url = self.shown = ""
+        self.pending: Answer | None = None
+        self.unsent = False
+
+    def take(self) -> bool:
+        """Make the run's next call this chain's: False when none is left, or the
+        run failed (cancellation reaches a worker only at an await that yields)."""
+        if self.failures:
+            return False
+        index = next(self.indexes, None)
+        if index is None:
+            return False
+        self.index, self.call = index, self.calls[index]
+        self.url, self.shown = self.client._urls(self.call)
+        return True
+
+    def step(self, answer: Answer) -> tuple[Call[SignedURL], str] | None:
+        """This chain's call was answered: its result read, then the next call."""
+        call = self.call
+        result = result_at_once(call, answer, method=call.method, url=self.shown, scrub=self.scrub)
+        if result is PENDING:
+            self.pending = answer
+            return None
+        self.results[self.index] = result
+        if not self.take():
+            return None
+        if tracing():
+            self.unsent = True
+            return None
+        return self.call, self.url
 
 
 def _current_loop() -> object:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from ._version import __version__
 
-__all__ = ["CallSpan", "call_span"]
+__all__ = ["CallSpan", "call_span", "tracing"]
 
 _UNSET: Any = object()
 _trace: Any = _UNSET  # the opentelemetry.trace module, or None without the package
@@ -100,6 +100,11 @@ class CallSpan:
         span.add_event("exception", {"exception.type": name, "exception.message": str(exc)})
         span.set_status(Status(StatusCode.ERROR, name))
         self._scope.__exit__(type(exc), exc, exc.__traceback__)
+
+
+def tracing() -> bool:
+    """Whether calls are traced now: the package is there and a provider is set."""
+    return _trace is not None and _get_tracer() is not None
 
 
 def call_span(operation: str, method: str, shown_url: str) -> CallSpan | None:

@@ -42,22 +42,41 @@ from ._shared import (
     refuse_content_coding,
 )
 
-__all__ = ["AsyncioTransport"]
+__all__ = ["AsyncioTransport", "Step"]
+
+Step = Callable[[Answer], "tuple[Call[Any], str] | None"]
+"""Given a chained call's answer, the next call of the chain and its URL, or None."""
+
+_Following = Callable[[Answer], "tuple[bytes, str, float | None] | None"]
+# A connection's view of a Step: the next request's bytes, method and deadline.
 
 
 class _Exchange:
     """One request's answer as it arrives."""
 
-    __slots__ = ("body", "deadline", "error", "headers", "last_read", "reader", "status", "waiter")
+    __slots__ = (
+        "body",
+        "deadline",
+        "error",
+        "following",
+        "headers",
+        "last_read",
+        "reader",
+        "status",
+        "waiter",
+    )
 
     def __init__(
         self,
-        waiter: asyncio.Future[None],
+        waiter: asyncio.Future[bool],
         reader: BodyReader | None,
         now: float,
         deadline: float | None,
+        following: _Following | None,
     ) -> None:
-        self.waiter = waiter  # resolved at the end of the answer, or failed
+        # Resolved at the end of the answer (True: it went to ``following``), or failed.
+        self.waiter = waiter
+        self.following = following  # a chain's: what to send next, from this answer
         self.reader = reader  # a download's; None: the body is kept in memory (``body``)
         self.last_read = now  # for the read timeout: the time since bytes last came
         self.deadline = deadline
@@ -166,9 +185,11 @@ class _Connection(asyncio.BufferedProtocol):
         read_timeout: float | None,
         deadline: float | None,
         now: float,
+        following: _Following | None = None,
     ) -> _Exchange:
         """Send ``request`` (``now`` is the loop's time); its answer arrives in the
         returned exchange: through ``reader`` (a download), or whole in memory.
+        ``following`` chains requests: see :meth:`AsyncioTransport.send_chain`.
 
         The exchange fails with :class:`ReadTimeout` once ``read_timeout``
         seconds pass without a byte of the answer, or at ``deadline``.
@@ -176,7 +197,9 @@ class _Connection(asyncio.BufferedProtocol):
         assert self.transport is not None
         loop = self.loop
         self.parser.start(method)
-        self._exchange = exchange = _Exchange(loop.create_future(), reader, now, deadline)
+        self._exchange = exchange = _Exchange(
+            loop.create_future(), reader, now, deadline, following
+        )
         self._read_timeout = read_timeout
         if self._timer is None and (read_timeout is not None or deadline is not None):
             self._timer = loop.call_at(self._due(exchange), self._check_quiet)
@@ -229,8 +252,32 @@ class _Connection(asyncio.BufferedProtocol):
         self._exchange = None
         if not parser.reusable:
             self.closed = True
+        elif exchange.following is not None:
+            self._follow(exchange, exchange.following)
+            return
         if not exchange.waiter.done():
-            exchange.waiter.set_result(None)
+            exchange.waiter.set_result(False)
+
+    def _follow(self, exchange: _Exchange, following: _Following) -> None:
+        """A chained answer is complete: send what follows it at once, from this
+        callback and on this connection, in the same exchange (no task wakes up);
+        or end the chain."""
+        answer: Answer = new_record(Answer, (exchange.status, exchange.body, exchange.headers))
+        try:
+            request = following(answer)
+        except Exception as exc:  # noqa: BLE001 - the step's (an unreadable answer, say)
+            exchange.waiter.set_exception(exc)  # raised where the chain is awaited
+            return
+        if request is None:
+            exchange.waiter.set_result(True)
+            return
+        assert self.transport is not None
+        data, method, exchange.deadline = request
+        # The parser was just found reusable: done, keep-alive, nothing buffered.
+        self.parser.start(method)
+        exchange.status, exchange.body, exchange.headers = 0, b"", {}
+        self._exchange = exchange  # its last_read is this answer's: the new start
+        self.transport.write(data)
 
     async def drained(self, timeout: float | None) -> None:
         """Wait until the request has left the buffer, if the transport said to."""
@@ -503,6 +550,69 @@ class AsyncioTransport:
             self._pool.discard(connection)
             raise
         # Idle since its answer's last bytes came (read in the callback that ended it).
+        self._pool.release(connection, exchange.last_read)
+        return answer
+
+    async def send_chain(
+        self,
+        call: Call[Any],
+        url: str,
+        timeout: httpx.Timeout,
+        scrub: Callable[[str], str],
+        step: Step,
+    ) -> Answer | Failure | None:
+        """Send ``call`` and the calls ``step`` chains to it, one after another on
+        one connection, each sent from the callback that completed the answer
+        before it (the awaiting task wakes once per chain, not per call).
+
+        ``step`` gets each answer the connection can carry another request
+        after, in the read callback, and returns the next API call (with its
+        URL) or None to end the chain; what it raises ends the chain and is
+        raised here. Returns None when ``step`` ended it, else the outcome of
+        the last call sent, which ``step`` did not get: a failure, or an answer
+        that left the connection unusable. Answers are kept in memory.
+        """
+        if self.is_closed:
+            raise UsageError("the client is closed: create a new one")
+        loop = self._pool.running_loop()
+        total = attempt_deadline(timeout)
+        now = loop.time()
+        deadline = None if total is None else now + total
+        requests = self._requests
+        try:
+            origin, request = requests.build(call, url)
+            connection = self._pool.take_idle(origin, now)
+            if connection is None:
+                connection = await self._pool.acquire(origin, timeout)
+                now = loop.time()
+        except TransportError as exc:
+            return failure(exc, scrub)
+
+        def following(answer: Answer) -> tuple[bytes, str, float | None] | None:
+            chained = step(answer)
+            if chained is None:
+                return None
+            call, url = chained
+            next_origin, request = requests.build(call, url)
+            assert next_origin is origin, "a chain holds API calls only"
+            return request, call.method, None if total is None else loop.time() + total
+
+        try:
+            exchange = connection.start(
+                request, call.method, None, timeout.read, deadline, now, following
+            )
+            if connection.write_blocked is not None:
+                await connection.drained(timeout.write)
+            if await exchange.waiter:
+                self._pool.release(connection, exchange.last_read)
+                return None
+            answer: Answer = new_record(Answer, (exchange.status, exchange.body, exchange.headers))
+        except TransportError as exc:
+            self._pool.discard(connection)
+            return failure(exc, scrub)
+        except BaseException:
+            self._pool.discard(connection)
+            raise
         self._pool.release(connection, exchange.last_read)
         return answer
 

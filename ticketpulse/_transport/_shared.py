@@ -18,7 +18,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import httpx
@@ -40,6 +40,7 @@ __all__ = [
     "AnswerTooLarge",
     "AttemptLimits",
     "AsyncTransport",
+    "ChainingTransport",
     "BodyReader",
     "ConnectError",
     "ConnectTimeout",
@@ -114,6 +115,20 @@ class AsyncTransport(Protocol):
     ) -> Answer | Failure: ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class ChainingTransport(Protocol):
+    """A transport that can also chain calls on a connection (the builtin on asyncio)."""
+
+    async def send_chain(
+        self,
+        call: Call[Any],
+        url: str,
+        timeout: httpx.Timeout,  # noqa: ASYNC109 - per-operation timeouts, applied per request
+        scrub: Callable[[str], str],
+        step: Callable[[Answer], tuple[Call[Any], str] | None],
+    ) -> Answer | Failure | None: ...
 
 
 class SyncTransport(Protocol):
