@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import weakref
@@ -253,50 +254,41 @@ class AsyncClient(BaseClient):
     async def _fetch_all(self, calls: list[Call[SignedURL]], limit: int) -> list[SignedURL]:
         # Every worker runs in this task's loop: it is checked once, not per call.
         self._loop.check()
-        if isinstance(self._transport, ChainingTransport):
-            return await self._fetch_chained(self._transport, calls, limit)
+        transport = self._transport
+        if isinstance(transport, ChainingTransport):
+            return await fetch_all(
+                self._run_in_loop,
+                calls,
+                limit,
+                functools.partial(self._drain_chained, transport, calls),
+            )
         return await fetch_all(self._run_in_loop, calls, limit)
 
-    async def _fetch_chained(
-        self, transport: ChainingTransport, calls: list[Call[SignedURL]], limit: int
-    ) -> list[SignedURL]:
-        """:func:`fetch_all` with each worker's calls chained on its connection: a
-        call answered 2xx at once is read, and the next one sent, in the read
-        callback. Any other call, and any call made while tracing, takes the
-        usual way (retries, spans), from the worker."""
-        if not calls:
-            return []
-        results: list[SignedURL | None] = [None] * len(calls)
-        first_url: SignedURL = await self._run_in_loop(calls[0])  # alone (SPEC §2)
-        results[0] = first_url
-        failures: list[TicketPulseError] = []
-        indexes = iter(range(1, len(calls)))
-
-        async def worker(scope: anyio.CancelScope) -> None:
-            chain = _Chain(self, calls, results, indexes, failures)
-            try:
-                while chain.take():
-                    first: Answer | Failure | None = None
-                    if not tracing():
-                        last = await transport.send_chain(
-                            chain.call, chain.url, self._timeout, self._scrub, chain.step
-                        )
-                        first = chain.pending if last is None else last
-                        if first is None and not chain.unsent:
-                            continue  # step read every answer of the chain
-                    chain.pending, chain.unsent = None, False
-                    url: SignedURL = await self._settle(chain.call, chain.url, chain.shown, first)
-                    results[chain.index] = url
-            except TicketPulseError as exc:
-                failures.append(exc)
-                scope.cancel()
-
-        async with anyio.create_task_group() as group:
-            for _ in range(min(limit, len(calls) - 1)):
-                group.start_soon(worker, group.cancel_scope)
-        if failures:
-            raise failures[0]
-        return cast("list[SignedURL]", results)
+    async def _drain_chained(
+        self,
+        transport: ChainingTransport,
+        calls: list[Call[SignedURL]],
+        indexes: Iterator[int],
+        results: list[SignedURL | None],
+        failures: list[TicketPulseError],
+    ) -> None:
+        """One worker of a chained bulk run (a :data:`Drain` of :func:`fetch_all`):
+        its calls chained on its connection, a call answered 2xx at once read, and
+        the next one sent, in the read callback. Any other call, and any call made
+        while tracing, is finished the usual way (retries, spans), here."""
+        chain = _Chain(self, calls, results, indexes, failures)
+        while chain.take():
+            first: Answer | Failure | None = None
+            if not tracing():
+                last = await transport.send_chain(
+                    chain.call, chain.url, self._timeout, self._scrub, chain.step
+                )
+                first = chain.pending if last is None else last
+                if first is None and not chain.unsent:
+                    continue  # step read every answer of the chain
+            chain.pending, chain.unsent = None, False
+            url: SignedURL = await self._settle(chain.call, chain.url, chain.shown, first)
+            results[chain.index] = url
 
     async def _settle(
         self, call: Call[T], url: str, shown: str, first: Answer | Failure | None
@@ -517,16 +509,23 @@ class AsyncTicketURLs:
             return True
 
 
+Drain = Callable[[Iterator[int], list[SignedURL | None], list[TicketPulseError]], Awaitable[None]]
+"""One worker of :func:`fetch_all`: runs the calls of the indexes it takes from the
+shared iterator, into the results; stops once ``failures`` has one."""
+
+
 async def fetch_all(
     run: Callable[[Call[SignedURL]], Awaitable[SignedURL]],
     calls: list[Call[SignedURL]],
     limit: int,
+    drain: Drain | None = None,
 ) -> list[SignedURL]:
     """``run`` every call, at most ``limit`` at once; the results in order, or the first error.
 
     The first call goes alone, the rest only once it has authenticated (SPEC §2:
     a wrong key reaches the server once). The first error cancels the calls in
-    flight and is raised.
+    flight and is raised. ``drain``: how each worker runs its calls (one
+    ``run`` after another by default).
     """
     results: list[SignedURL | None] = [None] * len(calls)
     if not calls:
@@ -535,19 +534,24 @@ async def fetch_all(
     failures: list[TicketPulseError] = []
     indexes = iter(range(1, len(calls)))
 
-    async def worker(scope: anyio.CancelScope) -> None:
+    async def each(
+        indexes: Iterator[int], results: list[SignedURL | None], failures: list[TicketPulseError]
+    ) -> None:
         for index in indexes:  # shared: each worker takes the next index
             if failures:
                 # The run is over: cancellation reaches a worker only at its next
                 # await that yields, which an answer already there may not.
                 return
-            try:
-                url = await run(calls[index])
-            except TicketPulseError as exc:
-                failures.append(exc)
-                scope.cancel()
-                return
-            results[index] = url
+            results[index] = await run(calls[index])
+
+    work = drain or each
+
+    async def worker(scope: anyio.CancelScope) -> None:
+        try:
+            await work(indexes, results, failures)
+        except TicketPulseError as exc:
+            failures.append(exc)
+            scope.cancel()
 
     async with anyio.create_task_group() as group:
         for _ in range(min(limit, len(calls) - 1)):

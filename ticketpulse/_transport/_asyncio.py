@@ -507,6 +507,21 @@ class AsyncioTransport:
         )
         self.is_closed = False
 
+    def _begin(
+        self, call: Call[Any], url: str, timeout: httpx.Timeout
+    ) -> tuple[asyncio.AbstractEventLoop, Origin, bytes, _Connection | None, float, float | None]:
+        """What every send starts with: the loop, the origin and the request's bytes,
+        an idle connection if one is ready, the time, and the attempt's deadline.
+        Raises UsageError once closed, InvalidURL for a URL that cannot be sent."""
+        if self.is_closed:
+            raise UsageError("the client is closed: create a new one")
+        loop = self._pool.running_loop()
+        total = attempt_deadline(timeout)
+        now = loop.time()
+        origin, request = self._requests.build(call, url)
+        connection = self._pool.take_idle(origin, now)
+        return loop, origin, request, connection, now, None if total is None else now + total
+
     async def send(
         self,
         call: Call[Any],
@@ -515,15 +530,8 @@ class AsyncioTransport:
         sink: FileSink | None,
         scrub: Callable[[str], str],
     ) -> Answer | Failure:
-        if self.is_closed:
-            raise UsageError("the client is closed: create a new one")
-        loop = self._pool.running_loop()
-        total = attempt_deadline(timeout)
-        now = loop.time()
-        deadline = None if total is None else now + total
         try:
-            origin, request = self._requests.build(call, url)
-            connection = self._pool.take_idle(origin, now)
+            loop, origin, request, connection, now, deadline = self._begin(call, url, timeout)
             if connection is None:
                 connection = await self._pool.acquire(origin, timeout)
                 now = loop.time()  # connecting, or waiting for a turn, took time
@@ -572,21 +580,15 @@ class AsyncioTransport:
         the last call sent, which ``step`` did not get: a failure, or an answer
         that left the connection unusable. Answers are kept in memory.
         """
-        if self.is_closed:
-            raise UsageError("the client is closed: create a new one")
-        loop = self._pool.running_loop()
-        total = attempt_deadline(timeout)
-        now = loop.time()
-        deadline = None if total is None else now + total
-        requests = self._requests
         try:
-            origin, request = requests.build(call, url)
-            connection = self._pool.take_idle(origin, now)
+            loop, origin, request, connection, now, deadline = self._begin(call, url, timeout)
             if connection is None:
                 connection = await self._pool.acquire(origin, timeout)
                 now = loop.time()
         except TransportError as exc:
             return failure(exc, scrub)
+        requests = self._requests
+        total = attempt_deadline(timeout)
 
         def following(answer: Answer) -> tuple[bytes, str, float | None] | None:
             chained = step(answer)
