@@ -48,7 +48,8 @@ Step = Callable[[Answer], "tuple[Call[Any], str] | None"]
 """Given a chained call's answer, the next call of the chain and its URL, or None."""
 
 _Following = Callable[[Answer], "tuple[bytes, str, float | None] | None"]
-# A connection's view of a Step: the next request's bytes, method and deadline.
+# A connection's view of a Step: the next request's bytes and method, and the
+# seconds its attempt may take (None: no deadline).
 
 
 class _Exchange:
@@ -272,7 +273,9 @@ class _Connection(asyncio.BufferedProtocol):
             exchange.waiter.set_result(True)
             return
         assert self.transport is not None
-        data, method, exchange.deadline = request
+        data, method, total = request
+        # From the read that completed the answer before: the loop's time now.
+        exchange.deadline = None if total is None else exchange.last_read + total
         # The parser was just found reusable: done, keep-alive, nothing buffered.
         self.parser.start(method)
         exchange.status, exchange.body, exchange.headers = 0, b"", {}
@@ -597,7 +600,7 @@ class AsyncioTransport:
             call, url = chained
             next_origin, request = requests.build(call, url)
             assert next_origin is origin, "a chain holds API calls only"
-            return request, call.method, None if total is None else loop.time() + total
+            return request, call.method, total
 
         try:
             exchange = connection.start(
