@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
+import anyio
 import pytest
 
 from ticketpulse import UnexpectedResponseError
@@ -25,6 +26,7 @@ from .conftest import (
     USER,
     Answer,
     Api,
+    Flavor,
     HostileServer,
     Pause,
     Request,
@@ -141,3 +143,28 @@ async def test_calls_taken_once_tracing_began_go_the_usual_way(
     assert {r.ticket_id for r in requests if r.index > 12 + 4 + 1} <= spanned
     if api.flavor.transport == "builtin":  # before it, the chained calls had no span to begin
         assert {r.ticket_id for r in requests[1:12]}.isdisjoint(spanned)
+
+
+async def test_cancelling_a_chained_run_leaves_nothing_running(
+    make_api: Callable[..., Api], server: HostileServer, flavor: Flavor
+) -> None:
+    if not flavor.is_async:
+        pytest.skip("a blocking call is cancelled by Ctrl-C (test_blocking_bulk)")
+
+    # Every answer after the first few comes late: the run is cancelled while
+    # each worker's chain waits on one, and the late answers then arrive.
+    def late(request: Request) -> Answer | None:
+        if request.is_ticket and request.index > 8:
+            return [Pause(0.6), ticket_answer(request.ticket_id)]
+        return None
+
+    server.script = late
+    api = make_api(timeout=30.0)
+    with anyio.move_on_after(0.3) as scope:
+        await api.client.get_ticket_urls(IDS, user_id=USER, concurrency=4)
+    assert scope.cancelled_caught
+    sent = sum(asked(server).values())
+    await anyio.sleep(1.0)  # the late answers came: nothing was read, nothing sent
+    assert sum(asked(server).values()) == sent
+    server.script = None
+    await api.expect_own_answer()
