@@ -276,7 +276,7 @@ class AsyncClient(BaseClient):
         its calls chained on its connection, a call answered 2xx at once read, and
         the next one sent, in the read callback. Any other call, and any call made
         while tracing, is finished the usual way (retries, spans), here."""
-        chain = _Chain(self, calls, results, indexes, failures)
+        chain = _Chain(self._urls, self._scrub, calls, results, indexes, failures)
         while chain.take():
             first: Answer | Failure | None = None
             if not tracing():
@@ -573,7 +573,6 @@ class _Chain:
     __slots__ = (
         "call",
         "calls",
-        "client",
         "failures",
         "index",
         "indexes",
@@ -583,22 +582,24 @@ class _Chain:
         "shown",
         "unsent",
         "url",
+        "urls",
     )
 
     def __init__(
         self,
-        client: AsyncClient,
+        urls: Callable[[Call[SignedURL]], tuple[str, str]],
+        scrub: Callable[[str], str],
         calls: list[Call[SignedURL]],
         results: list[SignedURL | None],
         indexes: Iterator[int],
         failures: list[TicketPulseError],
     ) -> None:
-        self.client = client
+        self.urls = urls  # the client's: a call's URL to send and its redacted form
         self.calls = calls
         self.results = results
         self.indexes = indexes  # shared by the workers: each takes the next index
         self.failures = failures
-        self.scrub = client._scrub
+        self.scrub = scrub
         self.index = 0
         self.call = calls[0]
         self.url = self.shown = ""
@@ -614,7 +615,7 @@ class _Chain:
         if index is None:
             return False
         self.index, self.call = index, self.calls[index]
-        self.url, self.shown = self.client._urls(self.call)
+        self.url, self.shown = self.urls(self.call)
         return True
 
     def step(self, answer: Answer) -> tuple[Call[SignedURL], str] | None:

@@ -280,6 +280,8 @@ class _Connection(asyncio.BufferedProtocol):
         self.parser.start(method)
         exchange.status, exchange.body, exchange.headers = 0, b"", {}
         self._exchange = exchange  # its last_read is this answer's: the new start
+        # A full write buffer is not waited for here: the read timer and the
+        # deadline bound this answer as they bound any.
         self.transport.write(data)
 
     async def drained(self, timeout: float | None) -> None:
