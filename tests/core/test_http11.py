@@ -8,7 +8,7 @@ counted; each must give the same events, ``trailing_data`` and ``reusable``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -640,6 +640,15 @@ def drive(parser: ResponseParser, case: Case, pieces: tuple[bytes, ...]) -> list
             else:
                 events.append(event)
 
+    feed(parser, case, pieces, pump)
+    return events
+
+
+def feed(
+    parser: ResponseParser, case: Case, pieces: tuple[bytes, ...], pump: Callable[[], None]
+) -> None:
+    """Start the case's request, feed the pieces (and the end, if the case has
+    one), calling ``pump`` after each."""
     if case.method is not None:
         parser.start(case.method)
     for piece in pieces:
@@ -648,7 +657,6 @@ def drive(parser: ResponseParser, case: Case, pieces: tuple[bytes, ...]) -> list
     if case.eof:
         parser.feed_eof()
         pump()
-    return events
 
 
 def drive_whole(parser: ResponseParser, case: Case, pieces: tuple[bytes, ...]) -> list[object]:
@@ -667,14 +675,7 @@ def drive_whole(parser: ResponseParser, case: Case, pieces: tuple[bytes, ...]) -
         events.extend([head, body, END] if body else [head, END])
         assert parser.next_message() is END  # taken once
 
-    if case.method is not None:
-        parser.start(case.method)
-    for piece in pieces:
-        parser.feed(piece)
-        pump()
-    if case.eof:
-        parser.feed_eof()
-        pump()
+    feed(parser, case, pieces, pump)
     return events
 
 
