@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
 import ssl
 import threading
@@ -160,6 +161,22 @@ async def test_keep_alive_connections_are_reused(client_type: Client) -> None:
     assert wire.connections == 1
     assert wire.requests[0].startswith(b"GET /tp-api/events?key=" + KEY.encode() + b" HTTP/1.1\r\n")
     assert b"\r\nHost: 127.0.0.1:" in wire.requests[0]
+
+
+async def test_a_bulk_run_gives_each_ticket_its_own_url(client_type: Client) -> None:
+    # The builtin chains each worker's calls on its connection, writing the next
+    # request from the read callback: on asyncio's transports and on uvloop's.
+    async def handler(request: bytes, number: int, writer: asyncio.StreamWriter) -> None:
+        ticket = re.search(rb"ticket_id=(\w+)", request)
+        assert ticket is not None
+        writer.write(ok(b'"https://files.example/qr/' + ticket[1] + b'.png?secret=s"'))
+
+    ids = [f"t{i}" for i in range(60)]
+    async with serving(handler, client_type) as (wire, client):
+        urls = await client.get_ticket_urls(ids, user_id=7, concurrency=4)
+    assert [u.url for u in urls] == [f"https://files.example/qr/{i}.png?secret=s" for i in ids]
+    assert len(wire.requests) == len(ids)
+    assert wire.connections <= 4
 
 
 async def test_a_chunked_answer_with_extensions_and_trailers(client_type: Client) -> None:
