@@ -339,8 +339,10 @@ def download(signed_url: SignedURL | str, *, allow_http: bool = False) -> Call[b
         raise InvalidRequestError(
             f"signed_url must be a SignedURL or a str, not {type(signed_url).__name__}"
         )
-    if check.optional_text("signed_url", url) is None or not url:
+    checked = check.optional_text("signed_url", url)
+    if not checked:
         raise InvalidRequestError("signed_url must not be empty")
+    url = checked
     if _SENDABLE_URL.fullmatch(url) is None:
         raise InvalidRequestError(
             "signed_url has characters a URL cannot carry (spaces, non-ASCII, control characters)"

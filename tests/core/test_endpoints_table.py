@@ -7,6 +7,7 @@ invalid arguments -> InvalidRequestError; sample answers -> results or errors.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -1007,3 +1008,93 @@ def test_a_bulk_call_checks_and_encodes_its_id_as_a_single_call_does(ref: str) -
         return
     assert make(ref).target == prefix + quote(checked, safe="")
     assert make(type("Id", (str,), {})(ref)).target == prefix + quote(checked, safe="")
+
+
+_INJECTED = " HTTP/1.1\r\nX-Injected: 1\r\n"
+
+
+class _LyingStr(str):
+    """A str whose methods lie about what it holds (what a subclass could do to
+    a URL if its own methods were trusted)."""
+
+    __slots__ = ()
+
+    def __add__(self, other: object) -> str:
+        return _INJECTED
+
+    def __radd__(self, other: object) -> str:
+        return f"{other}{_INJECTED}"
+
+    def __format__(self, spec: str) -> str:
+        return _INJECTED
+
+    def __str__(self) -> str:
+        return _INJECTED
+
+    def __len__(self) -> int:
+        return 1
+
+    def isascii(self) -> bool:
+        return True
+
+    def isalnum(self) -> bool:
+        return True
+
+    def isprintable(self) -> bool:
+        return True
+
+    def strip(self, chars: str | None = None) -> str:
+        return "x"
+
+
+class _LyingInt(int):
+    __slots__ = ()
+
+    def __format__(self, spec: str) -> str:
+        return _INJECTED
+
+    def __str__(self) -> str:
+        return _INJECTED
+
+    def __repr__(self) -> str:
+        return _INJECTED
+
+
+_SENDABLE = re.compile(r"[!-~]+")
+
+
+def _targets(ref: str, number: int) -> list[Callable[[], Call[Any]]]:
+    """Every endpoint that puts a caller's value in its target, given these."""
+    return [
+        lambda: api.get_ticket_url(ref, user_id=number),
+        lambda: api.ticket_url_calls(number)(ref),
+        lambda: api.get_order_pdf_url(ref, user_id=number),
+        lambda: api.get_user_events(number),
+        lambda: api.get_event_tickets(number, user_id=number),
+        lambda: api.personalize_tickets(
+            number,
+            user_id=number,
+            tickets=[Attendee("T-1", "A", "B", "a@b.c", "+1")],
+        ),
+        lambda: api.mark_order_processing(number),
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(ref=REFERENCES, number=st.integers(min_value=-3, max_value=2**64))
+def test_every_target_can_go_on_a_request_line_as_it_is(ref: str, number: int) -> None:
+    # The builtin transport does not check an API call's target again at send
+    # (``request_bytes(checked=True)``): each endpoint must make it sendable,
+    # visible ASCII, whatever it is given, or refuse it. Subclasses with lying
+    # methods give the target their plain value gives.
+    for plain, lying in zip(
+        _targets(ref, number), _targets(_LyingStr(ref), _LyingInt(number)), strict=True
+    ):
+        try:
+            expected = plain()
+        except InvalidRequestError:
+            with pytest.raises(InvalidRequestError):
+                lying()
+            continue
+        assert _SENDABLE.fullmatch(expected.target), expected.target
+        assert lying().target == expected.target

@@ -149,6 +149,7 @@ _HEX = re.compile(rb"[0-9A-Fa-f]{1,15}")
 _DIGITS = re.compile(r"[0-9]{1,18}")
 # A request target or Host header: visible ASCII only (RFC 9112 §3.2, RFC 3986).
 _TARGET = re.compile(r"[!-~]+")
+_UNSENDABLE = "the URL has characters that cannot be sent in a request line"
 
 
 def request_bytes(
@@ -158,21 +159,25 @@ def request_bytes(
     headers: str,
     body: bytes | None = None,
     *,
-    host_checked: bool = False,
+    checked: bool = False,
 ) -> bytes:
     """A request on the wire (RFC 9112 §3): ``headers`` are ready ``Name: value\\r\\n`` lines.
 
     Raises :class:`ValueError` for a target or host with characters that cannot
     be sent as they are (a space, a control character, anything non-ASCII).
-    ``host_checked``: the host passed that check before (the API's own, say).
+    ``checked``: the caller vouches for both (an API call's: its host and base
+    path checked once, the rest percent-encoded): then only non-ASCII is refused.
     """
-    if _TARGET.fullmatch(target) is None or (not host_checked and _TARGET.fullmatch(host) is None):
-        raise ValueError("the URL has characters that cannot be sent in a request line")
+    if not checked and (_TARGET.fullmatch(target) is None or _TARGET.fullmatch(host) is None):
+        raise ValueError(_UNSENDABLE)
     head = f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n{headers}"
-    if body is None:
-        return (head + "\r\n").encode("ascii")
-    head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    return head.encode("ascii") + body
+    try:
+        if body is None:
+            return (head + "\r\n").encode("ascii")
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        return head.encode("ascii") + body
+    except UnicodeEncodeError:
+        raise ValueError(_UNSENDABLE) from None
 
 
 class ResponseParser:

@@ -52,17 +52,22 @@ class RequestHead:
         parts = urlsplit(base_url)
         self._origin_length = len(f"{parts.scheme}://{parts.netloc}")
         self._headers = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-        try:  # the API's host is checked once here, not in every request
-            request_bytes("GET", "/", self._origin.host_header, self._headers)
+        try:  # the API's host and base path are checked once here, not in every request
+            request_bytes("GET", parts.path or "/", self._origin.host_header, self._headers)
         except ValueError as exc:
             raise InvalidURL(str(exc)) from None
 
     def build(self, call: Call[Any], url: str) -> tuple[Origin, bytes]:
-        """The origin to connect to and the request's bytes. Raises InvalidURL."""
+        """The origin to connect to and the request's bytes. Raises InvalidURL.
+
+        An API call's ``url`` is the client's: the base URL (checked here once),
+        the call's target (``_endpoints`` percent-encodes every value in it) and
+        the key (percent-encoded), so its characters are not checked again.
+        """
         api = call.url is None
         if api:
             origin = self._origin
-            # The client built ``url`` from the base URL: what follows its origin.
+            # What follows the base URL's origin.
             target = url[self._origin_length :]
         else:  # a signed file URL, on its own host
             origin = Origin(url)
@@ -70,7 +75,7 @@ class RequestHead:
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
             return origin, request_bytes(
-                call.method, target, origin.host_header, self._headers, call.body, host_checked=api
+                call.method, target, origin.host_header, self._headers, call.body, checked=api
             )
         except ValueError as exc:
             raise InvalidURL(str(exc)) from None
