@@ -38,14 +38,13 @@ def positive_int(name: str, value: Any) -> int:
     """An id: a positive ``int`` (``bool`` and numeric strings are refused)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidRequestError(f"{name} must be a positive int, not {_show(value)}")
-    if type(value) is not int:
-        # An exact int from here on: a subclass's __format__ could write anything
-        # into the URL the id goes into (which is not checked again at send).
-        value = int.__int__(value)
-    if not 0 < value <= _MAX_ID:
-        shown = value if -(10**18) < value <= 0 else "a number that large"
+    # An exact int from here on: a subclass's __format__ could write anything
+    # into the URL the id goes into (which is not checked again at send).
+    number: int = value if type(value) is int else int.__int__(value)
+    if not 0 < number <= _MAX_ID:
+        shown = number if -(10**18) < number <= 0 else "a number that large"
         raise InvalidRequestError(f"{name} must be a positive int below 2**63, not {shown}")
-    return value
+    return number
 
 
 def reference(name: str, value: Any) -> str:
@@ -60,16 +59,15 @@ def text(name: str, value: Any) -> str:
     """A required, non-empty string without control characters."""
     if not isinstance(value, str):
         raise InvalidRequestError(f"{name} must be a str, not {_show(value)}")
-    if type(value) is not str:
-        # An exact str from here on: a subclass's methods (strip, __add__, ...)
-        # could hide what it holds from these checks or from the percent-encoding.
-        value = str.__str__(value)
-    if not value.strip():
+    # An exact str from here on: a subclass's methods (strip, __add__, ...)
+    # could hide what it holds from these checks or from the percent-encoding.
+    string: str = value if type(value) is str else str.__str__(value)
+    if not string.strip():
         raise InvalidRequestError(f"{name} must not be empty")
     # Printable ASCII (most ids) holds none of them: the regex only for the rest.
-    if not (value.isascii() and value.isprintable()) and _CONTROL.search(value):
+    if not (string.isascii() and string.isprintable()) and _CONTROL.search(string):
         raise InvalidRequestError(f"{name} must not contain control characters")
-    return value
+    return string
 
 
 def optional_text(name: str, value: Any) -> str | None:
@@ -78,11 +76,10 @@ def optional_text(name: str, value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidRequestError(f"{name} must be a str or None, not {_show(value)}")
-    if type(value) is not str:
-        value = str.__str__(value)  # an exact str, as text() makes it
-    if _CONTROL.search(value):
+    string: str = value if type(value) is str else str.__str__(value)  # exact, as in text()
+    if _CONTROL.search(string):
         raise InvalidRequestError(f"{name} must not contain control characters")
-    return value
+    return string
 
 
 def decimal(name: str, value: Any) -> Decimal:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import select
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, cast
@@ -47,9 +48,9 @@ __all__ = ["AsyncioTransport", "Step"]
 Step = Callable[[Answer], "tuple[Call[Any], str] | None"]
 """Given a chained call's answer, the next call of the chain and its URL, or None."""
 
-_Following = Callable[[Answer], "tuple[bytes, str, float | None] | None"]
-# A connection's view of a Step: the next request's bytes and method, and the
-# seconds its attempt may take (None: no deadline).
+_Following = tuple[Step, RequestHead, "float | None"]
+# A chain, as its connection sees it: the step, the request builder, and the
+# seconds each attempt may take (None: no deadline).
 
 
 class _Exchange:
@@ -110,7 +111,12 @@ class _Connection(asyncio.BufferedProtocol):
         self._read_timeout: float | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._poller: select.poll | None = None
-        self._view = memoryview(b"")  # the buffer the last read went into
+        # Every read goes into the thread's shared buffer (connections are made
+        # and read on their loop's thread): looked up once, not per read.
+        self._view = read_buffer()
+        # The loop's clock: asyncio's is time.monotonic, called directly (one
+        # Python call fewer per read); another loop's (uvloop's) as it is.
+        self._clock = time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
 
     # -- asyncio.Protocol
 
@@ -119,8 +125,7 @@ class _Connection(asyncio.BufferedProtocol):
         self.transport = cast("asyncio.Transport", transport)
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        self._view = view = read_buffer()
-        return view
+        return self._view
 
     def buffer_updated(self, nbytes: int) -> None:
         exchange = self._exchange
@@ -129,10 +134,15 @@ class _Connection(asyncio.BufferedProtocol):
             self.closed = True
             self._abort()
             return
-        exchange.last_read = self.loop.time()
+        exchange.last_read = self._clock()
         try:
-            self.parser.feed(self._view[:nbytes])
-            self._pump(exchange)
+            if exchange.reader is None:  # kept in memory: the whole answer in one step
+                message = self.parser.next_message(self._view[:nbytes])
+                if message is not NEED_DATA and message is not END:
+                    self._finish(exchange, message)
+            else:
+                self.parser.feed(self._view[:nbytes])
+                self._stream(exchange)
         except ProtocolError as exc:
             self._fail(RemoteProtocolError(str(exc)))
         except Exception as exc:  # noqa: BLE001 - the body reader's: raised in send()
@@ -144,7 +154,12 @@ class _Connection(asyncio.BufferedProtocol):
         if exchange is not None:
             try:
                 self.parser.feed_eof()
-                self._pump(exchange)
+                if exchange.reader is None:
+                    message = self.parser.next_message()
+                    if message is not NEED_DATA and message is not END:
+                        self._finish(exchange, message)
+                else:
+                    self._stream(exchange)
             except ProtocolError as exc:
                 self._fail(RemoteProtocolError(str(exc)))
             except Exception as exc:  # noqa: BLE001 - the body reader's: raised in send()
@@ -229,27 +244,29 @@ class _Connection(asyncio.BufferedProtocol):
         elif due != float("inf"):
             self._timer = self.loop.call_at(due, self._check_quiet)
 
-    def _pump(self, exchange: _Exchange) -> None:
-        parser = self.parser
+    def _stream(self, exchange: _Exchange) -> None:
+        """A download's answer: each event to its body reader, as it comes."""
         reader = exchange.reader
-        if reader is None:  # kept in memory: the whole answer in one step
-            message = parser.next_message()
-            if not isinstance(message, tuple):
-                return  # NEED_DATA
+        assert reader is not None
+        while (event := self.parser.next_event()) is not END:
+            if event is NEED_DATA:
+                return
+            if isinstance(event, Head):
+                exchange.status, exchange.headers = event.status, event.headers
+                reader.start(event.status, event.headers)
+            else:
+                reader.feed(event)
+        self._finish(exchange, None)
+
+    def _finish(self, exchange: _Exchange, message: tuple[Head, bytes] | None) -> None:
+        """The answer is complete: ``message`` is an in-memory one's, else None."""
+        if message is not None:
             head, exchange.body = message
             headers = head.headers
             if "content-encoding" in headers:
                 refuse_content_coding(headers)
             exchange.status, exchange.headers = head.status, headers
-        else:
-            while (event := parser.next_event()) is not END:
-                if event is NEED_DATA:
-                    return
-                if isinstance(event, Head):
-                    exchange.status, exchange.headers = event.status, event.headers
-                    reader.start(event.status, event.headers)
-                else:
-                    reader.feed(event)
+        parser = self.parser
         self._exchange = None
         if not parser.reusable:
             self.closed = True
@@ -263,21 +280,24 @@ class _Connection(asyncio.BufferedProtocol):
         """A chained answer is complete: send what follows it at once, from this
         callback and on this connection, in the same exchange (no task wakes up);
         or end the chain."""
+        step, requests, total = following
         answer: Answer = new_record(Answer, (exchange.status, exchange.body, exchange.headers))
         try:
-            request = following(answer)
+            chained = step(answer)
+            if chained is None:
+                exchange.waiter.set_result(True)
+                return
+            call, url = chained
+            origin, data = requests.build(call, url)
         except Exception as exc:  # noqa: BLE001 - the step's (an unreadable answer, say)
             exchange.waiter.set_exception(exc)  # raised where the chain is awaited
             return
-        if request is None:
-            exchange.waiter.set_result(True)
-            return
+        assert origin is self.origin, "a chain holds API calls only"
         assert self.transport is not None
-        data, method, total = request
         # From the read that completed the answer before: the loop's time now.
         exchange.deadline = None if total is None else exchange.last_read + total
         # The parser was just found reusable: done, keep-alive, nothing buffered.
-        self.parser.start(method)
+        self.parser.start(call.method)
         exchange.status, exchange.body, exchange.headers = 0, b"", {}
         self._exchange = exchange  # its last_read is this answer's: the new start
         # A full write buffer is not waited for here: the read timer and the
@@ -592,18 +612,7 @@ class AsyncioTransport:
                 now = loop.time()
         except TransportError as exc:
             return failure(exc, scrub)
-        requests = self._requests
-        total = attempt_deadline(timeout)
-
-        def following(answer: Answer) -> tuple[bytes, str, float | None] | None:
-            chained = step(answer)
-            if chained is None:
-                return None
-            call, url = chained
-            next_origin, request = requests.build(call, url)
-            assert next_origin is origin, "a chain holds API calls only"
-            return request, call.method, total
-
+        following = (step, self._requests, attempt_deadline(timeout))
         try:
             exchange = connection.start(
                 request, call.method, None, timeout.read, deadline, now, following

@@ -314,15 +314,21 @@ class ResponseParser:
             self.state = _BROKEN
             raise
 
-    def next_message(self) -> tuple[Head, bytes] | _End:
+    def next_message(self, data: bytes | bytearray | memoryview = b"") -> tuple[Head, bytes] | _End:
         """The whole answer at once: ``(head, body)`` once its last byte came, else
         :data:`NEED_DATA` (:data:`END` if it was already taken). Raises
-        :class:`ProtocolError` like :meth:`next_event`.
+        :class:`ProtocolError` like :meth:`next_event`. ``data``: bytes read,
+        fed first (as :meth:`feed` does: one call per read instead of two).
 
         For a caller that keeps the body in memory (``keep_body``, under
         ``max_body``): one call per answer instead of an event per piece. Take
         an answer either this way or by :meth:`next_event`, not both.
         """
+        if data:
+            if self.state is _IN_HEAD or self.state is _BODY:
+                self._buffer += data  # feed()'s common case, inline
+            else:
+                self.feed(data)
         try:
             if self.state is _IN_HEAD:
                 head = self._read_head()
@@ -332,14 +338,19 @@ class ResponseParser:
             if self.state is _BODY:
                 # The common case, a Content-Length body: it waits in the buffer
                 # until all of it came (its length was checked against max_body
-                # with the head), then is taken in one copy.
+                # with the head), then is taken in one copy (inline).
                 remaining = self._remaining
-                if len(self._buffer) < remaining:
+                buffer = self._buffer
+                if len(buffer) < remaining:
                     return NEED_DATA
                 self.body_size = remaining
                 self._remaining = 0
                 self.state = _DONE
-                body = self._take(remaining)
+                if len(buffer) == remaining and self._keep_body:
+                    body = bytes(buffer)
+                    buffer.clear()
+                else:  # bytes after the answer are left as trailing data
+                    body = self._take(remaining)
             else:
                 chunks = self._chunks
                 while (event := self.next_event()) is not END:
@@ -391,6 +402,8 @@ class ResponseParser:
         return data
 
     def _read_head(self) -> Head | Literal[_End.NEED_DATA]:
+        """The final answer's head, interim ones skipped, and the state its body's
+        framing puts the parser in; NEED_DATA until the whole head came."""
         while True:
             buffer = self._buffer
             end = buffer.find(b"\r\n\r\n")
@@ -408,28 +421,27 @@ class ResponseParser:
                 raise LimitError(f"the answer's head is larger than {MAX_HEAD:,} bytes")
             # latin-1 maps each byte to one character: the str regexes see the bytes.
             # The first CRLF of the blank line is kept: every line ends in CRLF.
-            head = buffer[: end + 2].decode("latin-1")
+            text = buffer[: end + 2].decode("latin-1")
             del buffer[: end + 4]
             # One regex checks the whole head; only a broken one is looked at again,
             # line by line, to say what is wrong with it.
-            match = _HEAD.fullmatch(head)
+            match = _HEAD.fullmatch(text)
             if match is None:
-                _refuse(head)
-            status = int(match[2])
-            headers = _fields(match[3])
-            if status < 200:
-                # RFC 9110 §15.2: interim answers precede the final one; 101 would
-                # switch protocols, which the SDK never asks for.
-                if status == 101:
-                    raise ProtocolError("the server switched protocols unasked")
-                self._interim += 1
-                if self._interim > MAX_INTERIM:
-                    raise LimitError(f"more than {MAX_INTERIM} interim (1xx) answers")
-                continue
-            return self._frame(match[1] == "0", status, headers)
-
-    def _frame(self, http10: bool, status: int, headers: dict[str, str]) -> Head:
-        """Decide how the body is delimited: RFC 9112 §6.3, in its order."""
+                _refuse(text)
+            minor, code, block = match.groups()
+            status = int(code)
+            if status >= 200:
+                break
+            # RFC 9110 §15.2: interim answers precede the final one; 101 would
+            # switch protocols, which the SDK never asks for.
+            if status == 101:
+                raise ProtocolError("the server switched protocols unasked")
+            self._interim += 1
+            if self._interim > MAX_INTERIM:
+                raise LimitError(f"more than {MAX_INTERIM} interim (1xx) answers")
+        # How the body is delimited: RFC 9112 §6.3, in its order.
+        headers = _fields(block)
+        http10 = minor == "0"
         connection = headers.get("connection")
         if connection is None:
             keep_alive = not http10
