@@ -163,3 +163,25 @@ def test_without_opentelemetry_the_sdk_imports_none_of_it() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_calls_are_traceable_only_where_the_package_imports() -> None:
+    import subprocess
+    import sys
+
+    # Without the package (its import made to fail), nothing is ever traced, and
+    # a chained bulk run does not ask per call; with it, tracing() decides.
+    code = (
+        "import sys\n"
+        "sys.modules['opentelemetry'] = None\n"
+        "from ticketpulse import _telemetry\n"
+        "print(_telemetry.traceable(), _telemetry.tracing())\n"
+    )
+    out = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.split() == ["False", "False"]
+    from ticketpulse import _telemetry
+
+    assert _telemetry.traceable() is True
+    assert _telemetry.tracing() is True  # this module set a provider at import

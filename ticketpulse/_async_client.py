@@ -40,7 +40,7 @@ from ._models import (
     UserEvent,
 )
 from ._retry import PENDING, attempts, result_at_once
-from ._telemetry import CallSpan, call_span, tracing
+from ._telemetry import CallSpan, call_span, traceable, tracing
 from ._transport import TransportName, async_transport
 from ._transport._shared import ChainingTransport, fork_generation
 
@@ -276,7 +276,7 @@ class AsyncClient(BaseClient):
         its calls chained on its connection, a call answered 2xx at once read, and
         the next one sent, in the read callback. Any other call, and any call made
         while tracing, is finished the usual way (retries, spans), here."""
-        chain = _Chain(self._urls, self._scrub, calls, results, indexes, failures)
+        chain = _Chain(self._urls, self._scrub, calls, results, indexes, failures, traceable())
         while chain.take():
             first: Answer | Failure | None = None
             if not tracing():
@@ -580,6 +580,7 @@ class _Chain:
         "results",
         "scrub",
         "shown",
+        "traceable",
         "unsent",
         "url",
         "urls",
@@ -593,8 +594,10 @@ class _Chain:
         results: list[SignedURL | None],
         indexes: Iterator[int],
         failures: list[TicketPulseError],
+        traceable: bool,
     ) -> None:
         self.urls = urls  # the client's: a call's URL to send and its redacted form
+        self.traceable = traceable  # False: tracing() is False for good, not asked per call
         self.calls = calls
         self.results = results
         self.indexes = indexes  # shared by the workers: each takes the next index
@@ -628,7 +631,7 @@ class _Chain:
         self.results[self.index] = result
         if not self.take():
             return None
-        if tracing():
+        if self.traceable and tracing():
             self.unsent = True
             return None
         return self.call, self.url

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from ._version import __version__
 
-__all__ = ["CallSpan", "call_span", "tracing"]
+__all__ = ["CallSpan", "call_span", "traceable", "tracing"]
 
 _UNSET: Any = object()
 _trace: Any = _UNSET  # the opentelemetry.trace module, or None without the package
@@ -105,6 +105,14 @@ class CallSpan:
 def tracing() -> bool:
     """Whether calls are traced now: the package is there and a provider is set."""
     return _trace is not None and _get_tracer() is not None
+
+
+def traceable() -> bool:
+    """Whether calls can be traced in this process at all (the package is
+    importable): when False, :func:`tracing` is False for good."""
+    if _trace is _UNSET:
+        _get_tracer()  # imports the package, or finds it missing
+    return _trace is not None
 
 
 def call_span(operation: str, method: str, shown_url: str) -> CallSpan | None:

@@ -671,7 +671,8 @@ def drive_whole(parser: ResponseParser, case: Case, pieces: tuple[bytes, ...]) -
         if message is NEED_DATA:
             return
         assert isinstance(message, tuple)
-        head, body = message
+        head, body, reusable = message
+        assert reusable is parser.reusable
         events.extend([head, body, END] if body else [head, END])
         assert parser.next_message() is END  # taken once
 

@@ -137,6 +137,7 @@ async def test_calls_taken_once_tracing_began_go_the_usual_way(
     def call_span(operation: str, method: str, shown_url: str) -> None:
         spanned.add(parse_qs(urlsplit(shown_url).query)["ticket_id"][0])
 
+    monkeypatch.setattr("ticketpulse._async_client.traceable", lambda: True)  # the package is there
     monkeypatch.setattr("ticketpulse._async_client.tracing", tracing)
     monkeypatch.setattr("ticketpulse._async_client.call_span", call_span)
     api = make_api()

@@ -258,17 +258,18 @@ class _Connection(asyncio.BufferedProtocol):
                 reader.feed(event)
         self._finish(exchange, None)
 
-    def _finish(self, exchange: _Exchange, message: tuple[Head, bytes] | None) -> None:
+    def _finish(self, exchange: _Exchange, message: tuple[Head, bytes, bool] | None) -> None:
         """The answer is complete: ``message`` is an in-memory one's, else None."""
-        if message is not None:
-            head, exchange.body = message
+        if message is None:
+            reusable = self.parser.reusable
+        else:
+            head, exchange.body, reusable = message
             headers = head.headers
             if "content-encoding" in headers:
                 refuse_content_coding(headers)
             exchange.status, exchange.headers = head.status, headers
-        parser = self.parser
         self._exchange = None
-        if not parser.reusable:
+        if not reusable:
             self.closed = True
         elif exchange.following is not None:
             self._follow(exchange, exchange.following)

@@ -314,11 +314,14 @@ class ResponseParser:
             self.state = _BROKEN
             raise
 
-    def next_message(self, data: bytes | bytearray | memoryview = b"") -> tuple[Head, bytes] | _End:
-        """The whole answer at once: ``(head, body)`` once its last byte came, else
-        :data:`NEED_DATA` (:data:`END` if it was already taken). Raises
-        :class:`ProtocolError` like :meth:`next_event`. ``data``: bytes read,
-        fed first (as :meth:`feed` does: one call per read instead of two).
+    def next_message(
+        self, data: bytes | bytearray | memoryview = b""
+    ) -> tuple[Head, bytes, bool] | _End:
+        """The whole answer at once: ``(head, body, reusable)`` once its last byte
+        came (:attr:`reusable` as it is then), else :data:`NEED_DATA` (:data:`END`
+        if it was already taken). Raises :class:`ProtocolError` like
+        :meth:`next_event`. ``data``: bytes read, fed first (as :meth:`feed`
+        does: one call per read instead of two).
 
         For a caller that keeps the body in memory (``keep_body``, under
         ``max_body``): one call per answer instead of an event per piece. Take
@@ -363,7 +366,10 @@ class ResponseParser:
             self.state = _BROKEN
             raise
         answer, self._head = self._head, None
-        return END if answer is None else (answer, body)
+        if answer is None:
+            return END
+        # reusable, which this is (the property, inline): DONE, keep-alive, nothing after.
+        return answer, body, self._keep_alive and not self._buffer
 
     # -- parsing
 
