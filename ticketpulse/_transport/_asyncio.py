@@ -299,7 +299,8 @@ class _Connection(asyncio.BufferedProtocol):
         exchange.deadline = None if total is None else exchange.last_read + total
         # The parser was just found reusable: done, keep-alive, nothing buffered.
         self.parser.start(call.method)
-        exchange.status, exchange.body, exchange.headers = 0, b"", {}
+        # Its status, body and headers are the answer's before until this one is
+        # complete (read only then, when _finish sets all three).
         self._exchange = exchange  # its last_read is this answer's: the new start
         # A full write buffer is not waited for here: the read timer and the
         # deadline bound this answer as they bound any.

@@ -229,11 +229,11 @@ class ResponseParser:
     def start(self, method: str) -> None:
         """A request was sent: expect its answer. Raises ProtocolError if the
         connection is not idle (an answer unread, or bytes nobody asked for)."""
-        if self.state is _DONE:
+        state = self.state
+        if state is _DONE:
             if self._buffer or not self._keep_alive:
                 raise ProtocolError("the connection cannot carry another request")
-            self.state = _IDLE
-        if self.state is not _IDLE or self._buffer:
+        elif state is not _IDLE or self._buffer:
             raise ProtocolError("the connection is not idle")
         self.state = _IN_HEAD
         self._method = method
@@ -457,7 +457,9 @@ class ResponseParser:
         encoding = headers.get("transfer-encoding")
         length = headers.get("content-length")
         method = self._method
-        if method == "HEAD" or status in (204, 304) or (method == "CONNECT" and status < 300):
+        if status in (204, 304) or (
+            method != "GET" and (method == "HEAD" or (method == "CONNECT" and status < 300))
+        ):
             # §6.3 items 1 and 2: no body, whatever the headers say. Bytes after the
             # head are not this answer's: they stay in the buffer as trailing data.
             self.state = _DONE
