@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, TypeVar, cast
 
 import anyio
 import httpx
-from anyio import sleep
 
 from . import _bulk, _endpoints
 from ._base import (
@@ -53,6 +52,15 @@ __all__ = ["AsyncClient", "AsyncTicketURLs"]
 
 T = TypeVar("T")
 Self = TypeVar("Self", bound="AsyncClient")
+
+
+async def sleep(seconds: float) -> None:
+    """Wait between attempts (``anyio.sleep``, looked up on the first wait).
+
+    anyio 4 loads its event-loop module on first access of a name like
+    ``sleep``; taking it at import would make every ``import ticketpulse`` pay.
+    """
+    await anyio.sleep(seconds)
 
 
 class AsyncClient(BaseClient):

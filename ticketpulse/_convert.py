@@ -269,9 +269,13 @@ def _without_none(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
     return unstructure
 
 
-# Leaves first: a class's function captures the hooks of its fields when built.
-for _cls in (Attendee, BillingInformation, OrderLine, NewOrder):
-    converter.register_unstructure_hook(_cls, _without_none(_cls))
+# Built on first use (cattrs caches what a factory returns), which keeps
+# `import ticketpulse` quick; a class's function asks for its fields' hooks when
+# it is built, so the nested models come through this factory too.
+_WITHOUT_NONE = frozenset({Attendee, BillingInformation, OrderLine, NewOrder})
+converter.register_unstructure_hook_factory(
+    lambda cls: isinstance(cls, type) and cls in _WITHOUT_NONE, _without_none
+)
 
 
 def structurer(cls: Any) -> Callable[[Any], Any]:
