@@ -292,6 +292,21 @@ VARIANTS: dict[str, Variant] = {
     "sdk-blocking-builtin": sdk_blocking_builtin,
 }
 DEFAULT_VARIANTS = tuple(v for v in VARIANTS if v != "sdk-aiohttp-session")
+# The order a round runs them in: each ratio's two sides next to each other
+# (sdk-async | httpx, sdk-blocking | sdk-async, sdk-aiohttp | aiohttp,
+# sdk-builtin | aiohttp and floor), so that the machine's drift over a round
+# (the httpx runs take seconds) falls between pairs, not inside one.
+RUN_ORDER = (
+    "httpx",
+    "sdk-async",
+    "sdk-blocking",
+    "sdk-aiohttp-session",
+    "sdk-aiohttp",
+    "aiohttp",
+    "sdk-builtin",
+    "floor",
+    "sdk-blocking-builtin",
+)
 DESCRIPTIONS = {
     "aiohttp": "hand-written aiohttp + asyncio.Semaphore",
     "httpx": "hand-written httpx.AsyncClient + asyncio.Semaphore",
@@ -388,12 +403,13 @@ def run_bulk(
     hand-written clients trusting ``ssl_context``). The async variants run on
     ``loop`` (``asyncio``'s default loop, or ``uvloop``).
     The warm-up runs every variant once over ``warm_up`` ids, not recorded.
-    In a round every variant runs once, one after the other; the starting
-    variant rotates from round to round so that none always follows the same
-    one. In latency mode a run is capped at ``latency_waves x concurrency``
+    In a round every variant runs once, one after the other, in
+    :data:`RUN_ORDER` (each ratio's two sides adjacent), forwards in even
+    rounds and backwards in odd ones, so that of each pair each side runs
+    first in half the rounds. In latency mode a run is capped at ``latency_waves x concurrency``
     requests (at most N), so that low concurrencies take seconds, not minutes.
     """
-    runnable = [v for v in variants if available(v)]
+    runnable = sorted((v for v in variants if available(v)), key=RUN_ORDER.index)
     records: list[dict[str, Any]] = []
     for mode, delay in (("zero", 0.0), ("latency", delay_ms)):
         server.set_delay(delay)
@@ -409,8 +425,7 @@ def run_bulk(
                     name, server, ids[: min(n, warm_up)], concurrency, delay, loop, ssl_context
                 )
             for round_index in range(rounds):
-                shift = round_index % len(runnable)
-                for name in runnable[shift:] + runnable[:shift]:
+                for name in runnable if round_index % 2 == 0 else runnable[::-1]:
                     record = run_once(name, server, ids, concurrency, delay, loop, ssl_context)
                     record.update(mode=mode, round=round_index, delay_ms=delay)
                     records.append(record)
