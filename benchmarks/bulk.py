@@ -406,8 +406,9 @@ def run_bulk(
     In a round every variant runs once, one after the other, in
     :data:`RUN_ORDER` (each ratio's two sides adjacent), forwards in even
     rounds and backwards in odd ones, so that of each pair each side runs
-    first in half the rounds. In latency mode a run is capped at ``latency_waves x concurrency``
-    requests (at most N), so that low concurrencies take seconds, not minutes.
+    first in half the rounds. In latency mode a run is capped at
+    ``latency_waves x concurrency`` requests (at most N), so that low
+    concurrencies take seconds, not minutes.
     """
     runnable = sorted((v for v in variants if available(v)), key=RUN_ORDER.index)
     records: list[dict[str, Any]] = []
